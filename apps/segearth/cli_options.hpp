@@ -1,0 +1,31 @@
+// Option handling every subcommand shares, in GDAL's conventions.
+#pragma once
+
+#include <boost/program_options.hpp>
+
+#include <string>
+#include <vector>
+
+namespace segearth::cli {
+
+/// Options common to all commands, taken out of the argument list before the command parses it.
+struct CommonOptions {
+    bool quiet = false;
+};
+
+/// Removes and applies `--config KEY VALUE` (a GDAL configuration option, repeatable) and `-q` /
+/// `--quiet`. Throws UsageError for a --config without both values.
+CommonOptions take_common_options(std::vector<std::string>& args);
+
+/// Parses `args` against the command's options and positionals; wraps Boost's errors in UsageError
+/// naming the command and pointing at its --help.
+boost::program_options::variables_map parse_command_line(
+    const std::string& command, const std::vector<std::string>& args,
+    const boost::program_options::options_description& options,
+    const boost::program_options::positional_options_description& positionals);
+
+/// "Usage: segearth <command> <synopsis>" followed by the options' own descriptions.
+void print_command_help(const std::string& command, const std::string& synopsis, const std::string& about,
+                        const boost::program_options::options_description& options);
+
+}  // namespace segearth::cli

@@ -1,0 +1,70 @@
+// segearth: maps from words. A thin main: pick the command, map errors to GDAL-style exit codes
+// (0 ok, 1 failure, 2 usage error, 130 cancelled).
+#include "command_info.hpp"
+
+#include <segearth/core/blas_runtime.hpp>
+#include <segearth/error.hpp>
+
+#include <c10/util/Exception.h>
+
+#include <iostream>
+#include <string>
+#include <vector>
+
+namespace {
+
+using segearth::cli::Command;
+
+const std::vector<const Command*>& commands() {
+    static const std::vector<const Command*> all{&segearth::cli::info_command};
+    return all;
+}
+
+void print_usage(std::ostream& out) {
+    out << "Usage: segearth <command> [options] <inputs> <output>\n\nCommands:\n";
+    for (const auto* c : commands()) out << "  " << c->name << std::string(12 - std::string(c->name).size(), ' ') << c->summary << "\n";
+    out << "\nRun 'segearth <command> --help' for a command's options.\n";
+}
+
+int run(int argc, char** argv) {
+    if (argc < 2) {
+        print_usage(std::cerr);
+        return 2;
+    }
+    const std::string name = argv[1];
+    if (name == "--help" || name == "-h" || name == "help") {
+        print_usage(std::cout);
+        return 0;
+    }
+    if (name == "--version") {
+        std::cout << "segearth " << SEGEARTH_VERSION << "\n";
+        return 0;
+    }
+    for (const auto* c : commands())
+        if (name == c->name) return c->run(std::vector<std::string>(argv + 2, argv + argc));
+    throw segearth::UsageError("unknown command '" + name + "' (run 'segearth --help' for the list)");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    segearth::core::select_blas_core_type(argc, argv);
+    try {
+        return run(argc, argv);
+    } catch (const segearth::UsageError& e) {
+        std::cerr << "segearth: " << e.what() << "\n";
+        return 2;
+    } catch (const segearth::Cancelled&) {
+        std::cerr << "segearth: cancelled\n";
+        return 130;
+    } catch (const segearth::Error& e) {
+        std::cerr << "segearth: " << e.what() << "\n";
+        return 1;
+    } catch (const c10::Error& e) {
+        std::cerr << "segearth: " << e.what_without_backtrace() << "\n";
+        return 1;
+    } catch (const std::exception& e) {
+        std::cerr << "segearth: internal error: " << e.what() << "\n";
+        return 1;
+    }
+}

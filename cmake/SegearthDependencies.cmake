@@ -1,0 +1,34 @@
+# Every dependency comes from Debian 12's packages (see scripts/install-dependencies.sh).
+find_package(Torch REQUIRED)
+find_package(ZLIB REQUIRED)
+find_package(Threads REQUIRED)
+
+# Debian's TorchConfig puts its flags in TORCH_CXX_FLAGS and its imported target is "torch".
+separate_arguments(SEGEARTH_TORCH_CXX_FLAGS UNIX_COMMAND "${TORCH_CXX_FLAGS}")
+
+set(SEGEARTH_HAVE_GEO OFF)
+if(NOT SEGEARTH_GEO STREQUAL "OFF")
+  if(SEGEARTH_GEO STREQUAL "ON")
+    set(_segearth_geo_required REQUIRED)
+  endif()
+  find_package(GDAL CONFIG ${_segearth_geo_required})
+  find_package(PROJ CONFIG ${_segearth_geo_required})
+  find_package(GEOS CONFIG ${_segearth_geo_required})
+  find_package(TBB CONFIG ${_segearth_geo_required})
+  find_package(Boost ${_segearth_geo_required} COMPONENTS program_options)
+  if(GDAL_FOUND AND PROJ_FOUND AND GEOS_FOUND AND TBB_FOUND AND Boost_FOUND)
+    set(SEGEARTH_HAVE_GEO ON)
+  else()
+    message(STATUS "segearth: GDAL/PROJ/GEOS/TBB/Boost not all found: building the core library only")
+  endif()
+endif()
+
+if(SEGEARTH_BUILD_TESTS)
+  find_package(doctest CONFIG REQUIRED)
+  # The fixture generator needs Debian's python3-torch, which only the system interpreter sees (a
+  # pyenv or venv python3 earlier on PATH would not have it).
+  if(NOT Python3_EXECUTABLE AND EXISTS /usr/bin/python3)
+    set(Python3_EXECUTABLE /usr/bin/python3)
+  endif()
+  find_package(Python3 REQUIRED COMPONENTS Interpreter)
+endif()

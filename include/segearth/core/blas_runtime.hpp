@@ -1,0 +1,42 @@
+// The linear-algebra back end libtorch runs on, and getting its fast path without user effort.
+//
+//   int main(int argc, char** argv) {
+//       segearth::core::select_blas_core_type(argc, argv);  // first statement: may re-exec
+//       ...
+//   }
+//
+// Debian's libtorch calls the system libblas.so.3. When that is OpenBLAS, OpenBLAS picks its kernels
+// once, at load time, from its own CPU detection, which takes several current x86 cores for a
+// "Prescott" (SSE3) and runs 4-5x slower than it could. OPENBLAS_CORETYPE overrides the detection but
+// is read only while the library loads, which happens before main(). So when it is unset we set it from
+// the CPU's features and re-execute the program once (a guard variable prevents loops).
+#pragma once
+
+#include <string>
+
+namespace segearth::core {
+
+/// Sets OPENBLAS_CORETYPE from the CPU features and re-executes /proc/self/exe when that changes the
+/// kernels OpenBLAS would load. Does nothing when the variable is already set, when the BLAS is not
+/// OpenBLAS, when SEGEARTH_NO_BLAS_REEXEC is set, or when re-execution fails (then it carries on).
+void select_blas_core_type(int argc, char** argv);
+
+/// Vector width class of an OpenBLAS kernel family: 0 SSE ("Prescott"...), 1 AVX, 2 AVX2, 3 AVX-512.
+int openblas_kernel_rank(const std::string& core_type);
+
+/// The OPENBLAS_CORETYPE this CPU should use ("SkylakeX", "Haswell"), or "" for none.
+std::string preferred_openblas_core_type();
+
+struct BlasReport {
+    std::string library;      ///< "OpenBLAS 0.3.21 ..." or "reference BLAS (netlib)".
+    std::string core_type;    ///< OpenBLAS' kernel family in use, e.g. "Haswell"; "" if not OpenBLAS.
+    std::string cpu_features; ///< e.g. "avx2 fma avx512f".
+    int threads = 1;          ///< intra-op threads libtorch uses.
+};
+
+BlasReport blas_report();
+
+/// Measures a float32 n x n x n matmul through libtorch; returns GFLOP/s (best of `repeats`).
+double measure_matmul_gflops(int n = 1024, int repeats = 3);
+
+}  // namespace segearth::core

@@ -1,0 +1,75 @@
+#include <segearth/core/assets.hpp>
+
+#include <segearth/error.hpp>
+
+#include <cstdlib>
+#include <system_error>
+
+namespace segearth::core {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string env(const std::string& name) {
+    const char* value = name.empty() ? nullptr : std::getenv(name.c_str());
+    return value ? std::string(value) : std::string();
+}
+
+}  // namespace
+
+fs::path user_cache_dir() {
+    if (const auto xdg = env("XDG_CACHE_HOME"); !xdg.empty()) return fs::path(xdg) / "segearth";
+    if (const auto home = env("HOME"); !home.empty()) return fs::path(home) / ".cache" / "segearth";
+    return fs::temp_directory_path() / "segearth-cache";
+}
+
+std::vector<fs::path> data_dirs() {
+    std::vector<fs::path> dirs;
+    if (const auto dir = env("SEGEARTH_DATA_DIR"); !dir.empty()) dirs.emplace_back(dir);
+    std::error_code ec;
+    const auto exe = fs::read_symlink("/proc/self/exe", ec);
+    if (!ec) dirs.push_back(exe.parent_path().parent_path() / "share" / "segearth");
+#ifdef SEGEARTH_SOURCE_DATA_DIR
+    dirs.emplace_back(SEGEARTH_SOURCE_DATA_DIR);
+#endif
+    dirs.push_back(user_cache_dir());
+    return dirs;
+}
+
+fs::path find_asset(const AssetSpec& spec, const std::string& explicit_path) {
+    auto must_exist = [&spec](const fs::path& path, const std::string& origin) {
+        if (!fs::is_regular_file(path))
+            throw FileError(path.string() + ": " + spec.description + " given by " + origin +
+                            " does not exist or is not a file");
+        return path;
+    };
+    if (!explicit_path.empty()) return must_exist(explicit_path, spec.flag);
+    if (const auto value = env(spec.env_var); !value.empty()) return must_exist(value, spec.env_var);
+    std::string looked;
+    if (!spec.file_name.empty()) {
+        for (const auto& dir : data_dirs()) {
+            const auto candidate = dir / spec.file_name;
+            if (fs::is_regular_file(candidate)) return candidate;
+            looked += (looked.empty() ? "" : ", ") + candidate.string();
+        }
+    }
+    std::string message = "cannot find " + spec.description;
+    if (!looked.empty()) message += " (looked for " + looked + ")";
+    message += ": give it with " + spec.flag + " PATH or set " + spec.env_var;
+    if (!spec.file_name.empty()) message += ", or put " + spec.file_name + " in " + user_cache_dir().string();
+    throw FileError(message);
+}
+
+AssetSpec bpe_vocabulary_asset() {
+    return {"the CLIP BPE vocabulary", "bpe_simple_vocab_16e6.txt.gz", "--bpe", "SEGEARTH_BPE"};
+}
+
+AssetSpec prompt_templates_asset() {
+    return {"the prompt templates", "imagenet_templates.txt", "--templates", "SEGEARTH_TEMPLATES"};
+}
+
+AssetSpec clip_weights_asset() {
+    return {"the CLIP weights", "ViT-B-16.pt", "--clip", "SEGEARTH_CLIP"};
+}
+
+}  // namespace segearth::core

@@ -1,0 +1,29 @@
+#include <segearth/geo/gdal_setup.hpp>
+
+#include <cpl_conv.h>
+#include <cpl_error.h>
+#include <gdal.h>
+
+#include <mutex>
+
+namespace segearth::geo {
+
+void ensure_gdal() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        GDALAllRegister();
+        // Errors are collected with CPLGetLastErrorMsg and raised as segearth::FileError instead.
+        CPLSetErrorHandler(CPLQuietErrorHandler);
+    });
+}
+
+void set_gdal_config(const std::string& key, const std::string& value) {
+    CPLSetConfigOption(key.c_str(), value.c_str());
+}
+
+std::string last_gdal_error(const std::string& fallback) {
+    const char* message = CPLGetLastErrorMsg();
+    return message && *message ? std::string(message) : fallback;
+}
+
+}  // namespace segearth::geo

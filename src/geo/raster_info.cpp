@@ -1,0 +1,53 @@
+#include <segearth/geo/raster_info.hpp>
+
+#include <segearth/error.hpp>
+#include <segearth/geo/gdal_setup.hpp>
+
+#include <gdal_priv.h>
+#include <ogr_spatialref.h>
+
+#include <memory>
+
+namespace segearth::geo {
+
+std::string gdal_version() { return GDALVersionInfo("RELEASE_NAME"); }
+
+RasterInfo read_raster_info(const std::string& path) {
+    ensure_gdal();
+    CPLErrorReset();
+    std::unique_ptr<GDALDataset> ds(
+        GDALDataset::Open(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR));
+    if (!ds) throw FileError(path + ": cannot open as a raster: " + last_gdal_error("no GDAL driver recognises it"));
+    RasterInfo info;
+    info.path = path;
+    info.driver = ds->GetDriver() ? ds->GetDriver()->GetDescription() : "";
+    info.width = ds->GetRasterXSize();
+    info.height = ds->GetRasterYSize();
+    for (int b = 1; b <= ds->GetRasterCount(); ++b) {
+        GDALRasterBand* band = ds->GetRasterBand(b);
+        BandInfo bi;
+        bi.data_type = GDALGetDataTypeName(band->GetRasterDataType());
+        bi.color_interpretation = GDALGetColorInterpretationName(band->GetColorInterpretation());
+        int has_nodata = 0;
+        const double nodata = band->GetNoDataValue(&has_nodata);
+        if (has_nodata) bi.nodata = nodata;
+        bi.description = band->GetDescription();
+        info.bands.push_back(bi);
+        if (b == 1) {
+            band->GetBlockSize(&info.block_width, &info.block_height);
+            info.overview_count = band->GetOverviewCount();
+            info.has_per_dataset_mask = (band->GetMaskFlags() & GMF_PER_DATASET) && !(band->GetMaskFlags() & GMF_ALL_VALID);
+        }
+    }
+    if (const OGRSpatialReference* srs = ds->GetSpatialRef()) {
+        info.crs_name = srs->GetName() ? srs->GetName() : "";
+        const char* authority = srs->GetAuthorityName(nullptr);
+        const char* code = srs->GetAuthorityCode(nullptr);
+        if (authority && code) info.crs_authority = std::string(authority) + ":" + code;
+    }
+    std::array<double, 6> gt{};
+    if (ds->GetGeoTransform(gt.data()) == CE_None) info.geotransform = gt;
+    return info;
+}
+
+}  // namespace segearth::geo

@@ -1,0 +1,82 @@
+// segearth info: model files, rasters, tokens, the machine.
+#include <doctest/doctest.h>
+
+#include "run_segearth.hpp"
+#include "support/test_paths.hpp"
+
+using segearth::test::fixture;
+using segearth::test::run_segearth;
+
+TEST_CASE("info on a TorchScript CLIP names format, architecture, parameters and dtype") {
+    const auto r = run_segearth({"info", fixture("tiny_clip_torchscript.pt").string()});
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.find("Format: torchscript\n") != std::string::npos);
+    CHECK(r.out.find("Model: CLIP ViT (width 128, 3 layers, patch 16, grid 4;") != std::string::npos);
+    CHECK(r.out.find("(stored as Half)") != std::string::npos);
+    CHECK(r.out.find("Embedding: 32\n") != std::string::npos);
+}
+
+TEST_CASE("info on a Lightning checkpoint reports the prefix") {
+    const auto r = run_segearth({"info", fixture("tiny_clip_lightning.ckpt").string()});
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.find("Format: lightning checkpoint\n") != std::string::npos);
+    CHECK(r.out.find("Tensor name prefix: clip.\n") != std::string::npos);
+}
+
+TEST_CASE("info on a raster shows size, CRS and pixel size") {
+    const auto r = run_segearth({"info", segearth::test::shared_data_file("oem_koeln_50.tif").string()});
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.find("Size: 1000 x 1000, 3 band(s)\n") != std::string::npos);
+    CHECK(r.out.find("CRS: ETRS89 / UTM zone 32N (EPSG:25832)\n") != std::string::npos);
+    CHECK(r.out.find("Pixel size: (0.5, -0.5)\n") != std::string::npos);
+}
+
+TEST_CASE("info on a missing file fails with exit 1 and names it") {
+    const auto r = run_segearth({"info", "/nonexistent/model.pt"});
+    CHECK(r.exit_code == 1);
+    CHECK(r.err == "segearth: /nonexistent/model.pt: no such file\n");
+}
+
+TEST_CASE("info on a mismatched model prints the shape error") {
+    const auto file = fixture("tiny_clip_mismatch.safetensors").string();
+    const auto r = run_segearth({"info", file});
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("visual.ln_post.weight: expected [128], found [129]") != std::string::npos);
+}
+
+TEST_CASE("info --tokenize prints the 77 ids of a known CLIP tokenisation") {
+    const auto r = run_segearth({"info", "--tokenize", "a photo of a building."},
+                                {{"SEGEARTH_BPE", segearth::test::data_file("bpe_simple_vocab_16e6.txt.gz").string()}});
+    CHECK(r.exit_code == 0);
+    std::string expected = "49406 320 1125 539 320 2307 269 49407";
+    for (int i = 8; i < 77; ++i) expected += " 0";
+    CHECK(r.out == expected + "\n");
+}
+
+TEST_CASE("info --tokenize with a missing vocabulary says how to provide it") {
+    const auto r = run_segearth({"info", "--tokenize", "x", "--bpe", "/nonexistent/bpe.txt.gz"});
+    CHECK(r.exit_code == 1);
+    CHECK(r.err == "segearth: /nonexistent/bpe.txt.gz: the CLIP BPE vocabulary given by --bpe does not exist or is "
+                   "not a file\n");
+}
+
+TEST_CASE("info --system reports BLAS, kernels, threads, CPU features and a measured speed") {
+    const auto r = run_segearth({"info", "--system"});
+    CHECK(r.exit_code == 0);
+    for (const char* line : {"BLAS: ", "BLAS core type: ", "CPU features: ", "Threads: ", "Matmul 1024^3 float32: ",
+                             " GFLOP/s\n", "GDAL "})
+        CHECK_MESSAGE(r.out.find(line) != std::string::npos, line);
+}
+
+TEST_CASE("info with nothing to describe is a usage error") {
+    const auto r = run_segearth({"info"});
+    CHECK(r.exit_code == 2);
+    CHECK(r.err == "segearth: info: give exactly one of FILE, --system or --tokenize TEXT (see segearth info --help)\n");
+}
+
+TEST_CASE("info --help shows the options") {
+    const auto r = run_segearth({"info", "--help"});
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.find("--tokenize TEXT") != std::string::npos);
+    CHECK(r.out.find("--config KEY VALUE") != std::string::npos);
+}

@@ -1,0 +1,59 @@
+// The fast BLAS path gives the same numbers as the reference BLAS.
+#include <doctest/doctest.h>
+
+#include <segearth/core/blas_runtime.hpp>
+
+#include "support/tensor_checks.hpp"
+
+#include <dlfcn.h>
+
+#include <cstdlib>
+
+using namespace segearth::core;
+
+namespace {
+
+// Fortran sgemm_ of Debian's reference BLAS (package libblas3), loaded privately so it does not
+// replace the libblas.so.3 libtorch uses.
+using sgemm_fn = void (*)(const char*, const char*, const int*, const int*, const int*, const float*, const float*,
+                          const int*, const float*, const int*, const float*, float*, const int*);
+
+sgemm_fn reference_sgemm() {
+    static void* handle = dlopen("/usr/lib/x86_64-linux-gnu/blas/libblas.so.3", RTLD_NOW | RTLD_LOCAL);
+    return handle ? reinterpret_cast<sgemm_fn>(dlsym(handle, "sgemm_")) : nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("libtorch matmul on the BLAS in use equals the reference BLAS") {
+    const auto sgemm = reference_sgemm();
+    REQUIRE_MESSAGE(sgemm, "Debian's reference BLAS (libblas3) is not installed");
+    const int m = 300, k = 517, n = 211;  // odd sizes exercise the kernels' edge handling
+    const auto a = torch::randn({m, k});
+    const auto b = torch::randn({k, n});
+    const auto fast = torch::matmul(a, b);
+
+    // Row-major C = A B is column-major C^T = B^T A^T.
+    auto reference = torch::empty({m, n});
+    const float one = 1.0f, zero = 0.0f;
+    sgemm("N", "N", &n, &m, &k, &one, b.data_ptr<float>(), &n, a.data_ptr<float>(), &k, &zero,
+          reference.data_ptr<float>(), &n);
+    CHECK(segearth::test::relative_error(fast, reference) < 1e-5);
+}
+
+TEST_CASE("the program runs OpenBLAS with kernels for this CPU's vector width") {
+    const auto report = blas_report();
+    if (report.core_type.empty()) return;  // not OpenBLAS: nothing to select
+    // The test runner's main called select_blas_core_type, as the segearth binary does.
+    if (!std::getenv("OPENBLAS_CORETYPE"))
+        CHECK(openblas_kernel_rank(report.core_type) >= openblas_kernel_rank(preferred_openblas_core_type()));
+    CHECK(report.threads >= 1);
+    CHECK(measure_matmul_gflops(256, 1) > 0.0);
+}
+
+TEST_CASE("kernel families are ranked by vector width") {
+    CHECK(openblas_kernel_rank("Prescott") < openblas_kernel_rank("Sandybridge"));
+    CHECK(openblas_kernel_rank("Sandybridge") < openblas_kernel_rank("Haswell"));
+    CHECK(openblas_kernel_rank("Zen") == openblas_kernel_rank("Haswell"));
+    CHECK(openblas_kernel_rank("Haswell") < openblas_kernel_rank("SkylakeX"));
+}
