@@ -14,7 +14,7 @@ namespace {
 TensorMap shapes_only(const ClipConfig& config) {
     TensorMap tensors;
     for (const auto& [name, shape] : clip_parameter_shapes(config))
-        tensors.emplace(name, torch::zeros({1}).expand(shape.empty() ? std::vector<int64_t>{} : shape));
+        tensors.emplace(name, torch::zeros({}).expand(shape));
     return tensors;
 }
 

@@ -96,7 +96,7 @@ TEST_CASE("ViT-B/16-shaped random weights save, load and run one 224 x 224 windo
     const auto file = segearth::test::scratch_dir("vit_b16") / "vit_b16.safetensors";
     write_safetensors(file, tensors);
 
-    const auto loaded = load_clip(file);
+    auto loaded = load_clip(file);
     CHECK(loaded.info.config.name() == "ViT-B/16");
     torch::NoGradGuard no_grad;
     const auto window = torch::randn({1, 3, 224, 224});

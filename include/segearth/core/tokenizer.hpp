@@ -5,8 +5,10 @@
 //   // 49406 320 1125 539 320 2307 269 49407 0 0 ... (77 ids)
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -37,12 +39,25 @@ public:
     const std::string& token_string(int64_t id) const;
 
 private:
-    std::vector<std::string> bpe(const std::string& byte_encoded_word) const;
+    /// A mutex that copies and moves as a fresh one, so that the cache lock keeps Tokenizer copyable.
+    struct CacheMutex {
+        std::mutex mutex;
+        CacheMutex() = default;
+        CacheMutex(const CacheMutex&) {}
+        CacheMutex& operator=(const CacheMutex&) { return *this; }
+    };
 
+    std::vector<std::string> bpe(const std::string& byte_encoded_word) const;
+    void append_word_ids(const std::string& utf8_word, std::vector<int64_t>& ids) const;
+
+    std::array<std::string, 256> byte_encoder_;  // byte -> its printable stand-in, as UTF-8
     std::unordered_map<std::string, int64_t> encoder_;
     std::vector<std::string> decoder_;
     std::unordered_map<std::string, int> merge_ranks_;  // key: "first second"
+    // Ids of each word seen so far, keyed by its UTF-8 text; encode() is const and may run on several
+    // threads at once, hence the lock.
     mutable std::unordered_map<std::string, std::vector<int64_t>> cache_;
+    mutable CacheMutex cache_mutex_;
 };
 
 }  // namespace segearth::core
