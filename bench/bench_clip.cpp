@@ -74,7 +74,7 @@ int main(int argc, char** argv) {
     const auto templates = read_templates(find_asset(prompt_templates_asset(), templates_path));
 
     for (int threads : {1, 2}) {
-        at::set_num_threads(threads);
+        set_threads(threads);
         const auto images = torch::randn({batch, 3, 224, 224});
         model->visual->dense(images);  // warm-up
         const auto start = std::chrono::steady_clock::now();

@@ -67,6 +67,13 @@ void select_blas_core_type(int /*argc*/, char** argv) {
     unsetenv("OPENBLAS_CORETYPE");
 }
 
+void set_threads(int threads) {
+    if (threads < 1) threads = 1;
+    at::set_num_threads(threads);
+    using set_fn = void (*)(int);
+    if (auto fn = reinterpret_cast<set_fn>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) fn(threads);
+}
+
 BlasReport blas_report() {
     BlasReport report;
     const std::string config = call_openblas("openblas_get_config");

@@ -26,6 +26,16 @@ bool looks_like_weights(const std::filesystem::path& path) {
     return in.gcount() == 9 && head[8] == '{';
 }
 
+const char* format_description(core::WeightsFormat format) {
+    switch (format) {
+        case core::WeightsFormat::torchscript: return "TorchScript archive, as OpenAI releases CLIP";
+        case core::WeightsFormat::torch_save: return "torch.save state dict";
+        case core::WeightsFormat::lightning_checkpoint: return "PyTorch Lightning checkpoint";
+        case core::WeightsFormat::safetensors: return "safetensors";
+    }
+    return "";
+}
+
 std::string with_thousands(int64_t n) {
     auto digits = std::to_string(n);
     for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3) digits.insert(static_cast<size_t>(i), ",");
@@ -37,7 +47,7 @@ std::string describe_model(const std::filesystem::path& path) {
     const auto& c = info.config;
     std::ostringstream s;
     s << "File: " << path.string() << "\n"
-      << "Format: " << core::to_string(info.format) << "\n"
+      << "Format: " << core::to_string(info.format) << " (" << format_description(info.format) << ")\n"
       << "Model: CLIP " << c.name() << "\n"
       << "Parameters: " << with_thousands(info.parameter_count) << " (stored as " << info.dtype << ")\n";
     if (!info.prefix.empty()) s << "Tensor name prefix: " << info.prefix << "\n";

@@ -10,7 +10,7 @@ using segearth::test::run_segearth;
 TEST_CASE("info on a TorchScript CLIP names format, architecture, parameters and dtype") {
     const auto r = run_segearth({"info", fixture("tiny_clip_torchscript.pt").string()});
     CHECK(r.exit_code == 0);
-    CHECK(r.out.find("Format: torchscript\n") != std::string::npos);
+    CHECK(r.out.find("Format: torchscript (TorchScript archive, as OpenAI releases CLIP)\n") != std::string::npos);
     CHECK(r.out.find("Model: CLIP ViT (width 128, 3 layers, patch 16, grid 4;") != std::string::npos);
     CHECK(r.out.find("(stored as Half)") != std::string::npos);
     CHECK(r.out.find("Embedding: 32\n") != std::string::npos);
@@ -19,7 +19,7 @@ TEST_CASE("info on a TorchScript CLIP names format, architecture, parameters and
 TEST_CASE("info on a Lightning checkpoint reports the prefix") {
     const auto r = run_segearth({"info", fixture("tiny_clip_lightning.ckpt").string()});
     CHECK(r.exit_code == 0);
-    CHECK(r.out.find("Format: lightning checkpoint\n") != std::string::npos);
+    CHECK(r.out.find("Format: lightning_checkpoint (PyTorch Lightning checkpoint)\n") != std::string::npos);
     CHECK(r.out.find("Tensor name prefix: clip.\n") != std::string::npos);
 }
 

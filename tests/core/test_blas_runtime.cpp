@@ -8,6 +8,7 @@
 #include <dlfcn.h>
 
 #include <cstdlib>
+#include <thread>
 
 using namespace segearth::core;
 
@@ -57,4 +58,18 @@ TEST_CASE("kernel families are ranked by vector width") {
     CHECK(openblas_kernel_rank("Sandybridge") < openblas_kernel_rank("Haswell"));
     CHECK(openblas_kernel_rank("Zen") == openblas_kernel_rank("Haswell"));
     CHECK(openblas_kernel_rank("Haswell") < openblas_kernel_rank("SkylakeX"));
+}
+
+TEST_CASE("set_threads brings the BLAS back to several threads after one") {
+    // OpenBLAS 0.3.21 (OpenMP) otherwise stays single-threaded after being set to one thread.
+    set_threads(1);
+    CHECK(at::get_num_threads() == 1);
+    set_threads(2);
+    CHECK(at::get_num_threads() == 2);
+    using get_fn = int (*)();
+    if (auto openblas_threads = reinterpret_cast<get_fn>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"))) {
+        const auto a = torch::randn({256, 256});
+        torch::matmul(a, a);  // OpenBLAS re-reads its thread count on a call
+        CHECK(openblas_threads() == std::min(2, static_cast<int>(std::thread::hardware_concurrency())));
+    }
 }

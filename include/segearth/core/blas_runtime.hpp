@@ -27,6 +27,11 @@ int openblas_kernel_rank(const std::string& core_type);
 /// The OPENBLAS_CORETYPE this CPU should use ("SkylakeX", "Haswell"), or "" for none.
 std::string preferred_openblas_core_type();
 
+/// Sets the number of threads libtorch and the BLAS use. Use this, not at::set_num_threads alone:
+/// OpenBLAS 0.3.21 built for OpenMP stays on one thread for good once it has been set to one, until
+/// openblas_set_num_threads is called again.
+void set_threads(int threads);
+
 struct BlasReport {
     std::string library;      ///< "OpenBLAS 0.3.21 ..." or "reference BLAS (netlib)".
     std::string core_type;    ///< OpenBLAS' kernel family in use, e.g. "Haswell"; "" if not OpenBLAS.
