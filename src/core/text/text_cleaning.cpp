@@ -1,6 +1,7 @@
 #include "text/text_cleaning.hpp"
 
 #include "text/unicode_tables.hpp"
+#include "utf8.hpp"
 
 #include <array>
 #include <cstdint>
@@ -217,23 +218,7 @@ std::u32string decode_utf8(std::string_view bytes) {
 std::string encode_utf8(std::u32string_view text) {
     std::string out;
     out.reserve(text.size());
-    for (const char32_t c : text) {
-        if (c < 0x80) {
-            out += static_cast<char>(c);
-        } else if (c < 0x800) {
-            out += static_cast<char>(0xC0 | (c >> 6));
-            out += static_cast<char>(0x80 | (c & 0x3F));
-        } else if (c < 0x10000) {
-            out += static_cast<char>(0xE0 | (c >> 12));
-            out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (c & 0x3F));
-        } else {
-            out += static_cast<char>(0xF0 | (c >> 18));
-            out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
-            out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (c & 0x3F));
-        }
-    }
+    for (const char32_t c : text) append_utf8(out, c);
     return out;
 }
 

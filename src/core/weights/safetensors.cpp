@@ -4,6 +4,8 @@
 // first byte after the header. The JSON parser below knows only what such a header may hold.
 #include "weights/safetensors.hpp"
 
+#include "utf8.hpp"
+
 #include <segearth/error.hpp>
 
 #include <algorithm>
@@ -169,24 +171,6 @@ private:
         return code;
     }
 
-    static void append_utf8(std::string& out, unsigned code) {
-        if (code < 0x80) {
-            out += static_cast<char>(code);
-        } else if (code < 0x800) {
-            out += static_cast<char>(0xC0 | (code >> 6));
-            out += static_cast<char>(0x80 | (code & 0x3F));
-        } else if (code < 0x10000) {
-            out += static_cast<char>(0xE0 | (code >> 12));
-            out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (code & 0x3F));
-        } else {
-            out += static_cast<char>(0xF0 | (code >> 18));
-            out += static_cast<char>(0x80 | ((code >> 12) & 0x3F));
-            out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (code & 0x3F));
-        }
-    }
-
     std::string parse_string() {
         if (pos_ >= text_.size() || text_[pos_] != '"') fail("expected a string");
         ++pos_;
@@ -219,7 +203,7 @@ private:
                     } else if (code >= 0xDC00 && code < 0xE000) {
                         fail("a lone UTF-16 surrogate");
                     }
-                    append_utf8(out, code);
+                    detail::append_utf8(out, static_cast<char32_t>(code));
                     break;
                 }
                 default: fail(std::string("an unknown escape '\\") + e + "'");
