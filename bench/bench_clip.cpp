@@ -49,6 +49,7 @@ std::string cpu_model() {
 
 int main(int argc, char** argv) {
     select_blas_core_type(argc, argv);
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);  // lines appear as measured, also through a pipe
     int windows = 4, batch = 1;
     std::string bpe, templates_path;
     for (int i = 1; i + 1 < argc; i += 2) {

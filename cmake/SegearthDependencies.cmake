@@ -2,9 +2,25 @@
 find_package(Torch REQUIRED)
 find_package(ZLIB REQUIRED)
 find_package(Threads REQUIRED)
+# libtorch's at::parallel_for runs on OpenMP; its loop is inline code compiled into our kernels.
+find_package(OpenMP REQUIRED COMPONENTS CXX)
 
 # Debian's TorchConfig puts its flags in TORCH_CXX_FLAGS and its imported target is "torch".
 separate_arguments(SEGEARTH_TORCH_CXX_FLAGS UNIX_COMMAND "${TORCH_CXX_FLAGS}")
+
+# CUDA: libtorch built with CUDA (PyTorch's wheel on a GPU machine) defines torch_cuda; Debian's does not.
+set(SEGEARTH_CUDA_ARCHITECTURES "80;90" CACHE STRING "CUDA architectures of the window kernels")
+set(SEGEARTH_TORCH_HAS_CUDA OFF)
+if(TARGET torch_cuda)
+  set(SEGEARTH_TORCH_HAS_CUDA ON)
+endif()
+include(CheckLanguage)
+check_language(CUDA)
+if(CMAKE_CUDA_COMPILER)
+  enable_language(CUDA)
+elseif(SEGEARTH_TORCH_HAS_CUDA)
+  message(FATAL_ERROR "libtorch has CUDA but no CUDA compiler was found: set CMAKE_CUDA_COMPILER to nvcc")
+endif()
 
 set(SEGEARTH_HAVE_GEO OFF)
 if(NOT SEGEARTH_GEO STREQUAL "OFF")

@@ -1,0 +1,79 @@
+#include <segearth/core/upsampler/upsampler_file.hpp>
+
+#include <segearth/error.hpp>
+
+#include <torch/torch.h>
+
+#include <sstream>
+
+namespace segearth::core {
+namespace {
+
+const std::string anchor = "up.range_temp";  // the one tensor every jbu_one upsampler has
+
+// The prefix of the upsampler's tensors: "" or e.g. "upsampler." in a Lightning checkpoint that also
+// holds the training-only downsampler and networks.
+std::string find_prefix(const WeightsFile& weights) {
+    for (const auto& [name, tensor] : weights.tensors)
+        if (name.size() >= anchor.size() && name.compare(name.size() - anchor.size(), anchor.size(), anchor) == 0)
+            return name.substr(0, name.size() - anchor.size());
+    throw FileError(weights.path.string() + ": not a SimFeatUp upsampler: no tensor named '" + anchor +
+                    "' (expected the authors' jbu_one checkpoint or a file written by segearth train)");
+}
+
+}  // namespace
+
+LoadedUpsampler load_upsampler(const std::filesystem::path& path, int64_t feature_dim, const torch::Device& device) {
+    const auto weights = read_weights(path);
+    LoadedUpsampler loaded;
+    loaded.path = path;
+    loaded.format = weights.format;
+    loaded.prefix = find_prefix(weights);
+
+    const auto fixup = weights.tensors.find(loaded.prefix + "fixup_proj.1.weight");
+    if (fixup == weights.tensors.end())
+        throw FileError(path.string() + ": the upsampler has no '" + loaded.prefix +
+                        "fixup_proj.1.weight' (not a jbu_one upsampler?)");
+    const int64_t trained_dim = fixup->second.size(0);
+    if (trained_dim != feature_dim)
+        throw FileError(path.string() + ": this upsampler was trained for " + std::to_string(trained_dim) +
+                        "-wide features but the CLIP model gives " + std::to_string(feature_dim) +
+                        "-wide ones: train one for this model with `segearth train`, or use --upsampler bilinear");
+
+    loaded.model = JbuOne(feature_dim);
+    std::vector<std::string> problems;
+    torch::NoGradGuard no_grad;
+    for (auto& p : loaded.model->named_parameters()) {
+        const auto it = weights.tensors.find(loaded.prefix + p.key());
+        if (it == weights.tensors.end()) {
+            problems.push_back("missing " + loaded.prefix + p.key());
+        } else if (it->second.sizes() != p.value().sizes()) {
+            problems.push_back(loaded.prefix + p.key() + ": expected " + c10::str(p.value().sizes()) + ", found " +
+                               c10::str(it->second.sizes()));
+        } else {
+            p.value().copy_(it->second.to(torch::kFloat32));
+        }
+    }
+    if (!problems.empty()) {
+        std::ostringstream s;
+        s << path.string() << ": not a usable jbu_one upsampler: ";
+        for (size_t i = 0; i < problems.size() && i < 5; ++i) s << (i ? "; " : "") << problems[i];
+        if (problems.size() > 5) s << "; ... (" << problems.size() << " problems)";
+        throw FileError(s.str());
+    }
+    loaded.model->to(device);
+    loaded.model->eval();
+    return loaded;
+}
+
+void save_upsampler(const std::filesystem::path& path, JbuOne& upsampler, std::map<std::string, std::string> metadata) {
+    TensorMap tensors;
+    for (const auto& p : upsampler->named_parameters())
+        tensors.emplace(p.key(), p.value().detach().to(torch::kCPU, torch::kFloat32).contiguous());
+    metadata["segearth_content"] = "simfeatup upsampler";
+    metadata["architecture"] = "jbu_one";
+    metadata["feature_dim"] = std::to_string(upsampler->feature_dim());
+    write_safetensors(path, tensors, metadata);
+}
+
+}  // namespace segearth::core

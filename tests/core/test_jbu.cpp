@@ -1,0 +1,107 @@
+// SimFeatUp's jbu_one upsampler against an independent Python implementation of METHOD.md 4
+// (tests/fixtures/make_upsampler_fixtures.py), and its checkpoint formats.
+#include <doctest/doctest.h>
+
+#include <segearth/core/upsampler/upsampler_file.hpp>
+#include <segearth/error.hpp>
+
+#include "support/tensor_checks.hpp"
+#include "support/test_paths.hpp"
+
+using namespace segearth::core;
+using segearth::test::fixture;
+using segearth::test::relative_error;
+
+namespace {
+
+constexpr double tolerance = 1e-4;  // float32 through four steps against float64
+
+TensorMap expected() { return read_weights(fixture("upsampler_expected.safetensors")).tensors; }
+
+}  // namespace
+
+TEST_CASE("one JBU step's kernels and output match the reference") {
+    auto up = load_upsampler(fixture("upsampler.safetensors"), 32).model;
+    const auto e = expected();
+    torch::NoGradGuard no_grad;
+    const auto& features = e.at("features");
+    const auto g = torch::adaptive_avg_pool2d(e.at("guidance"), {8, 8});
+    CHECK(relative_error(up->up->kernels(g), e.at("step1_kernels")) < tolerance);
+    CHECK(relative_error(up->up->forward(features, e.at("guidance")), e.at("step1")) < tolerance);
+}
+
+TEST_CASE("jbu_one upsamples x16 as the reference, square and non-square") {
+    auto up = load_upsampler(fixture("upsampler.safetensors"), 32).model;
+    const auto e = expected();
+    torch::NoGradGuard no_grad;
+    const auto out = up->forward(e.at("features"), e.at("guidance"));
+    CHECK(out.sizes() == torch::IntArrayRef({2, 32, 64, 64}));
+    CHECK(relative_error(out, e.at("output")) < tolerance);
+    CHECK(relative_error(up->forward(e.at("features_odd"), e.at("guidance_odd")), e.at("output_odd")) < tolerance);
+}
+
+TEST_CASE("the authors' Lightning checkpoint format loads only the upsampler") {
+    const auto from_ckpt = load_upsampler(fixture("upsampler_lightning.ckpt"), 32);
+    CHECK(from_ckpt.format == WeightsFormat::lightning_checkpoint);
+    CHECK(from_ckpt.prefix == "upsampler.");
+    auto plain = load_upsampler(fixture("upsampler.safetensors"), 32).model;
+    const auto theirs = from_ckpt.model->named_parameters();
+    for (const auto& p : plain->named_parameters()) {
+        CAPTURE(p.key());
+        CHECK(torch::equal(p.value(), theirs[p.key()]));
+    }
+}
+
+TEST_CASE("an upsampler trained for another feature width is refused with what to do") {
+    const auto file = fixture("upsampler_768.safetensors");
+    CHECK_THROWS_WITH_AS(load_upsampler(file, 32),
+                         (file.string() + ": this upsampler was trained for 768-wide features but the CLIP model gives "
+                                          "32-wide ones: train one for this model with `segearth train`, or use "
+                                          "--upsampler bilinear")
+                             .c_str(),
+                         segearth::FileError);
+}
+
+TEST_CASE("a file without an upsampler is refused") {
+    const auto file = fixture("tiny_clip.safetensors");
+    CHECK_THROWS_WITH_AS(load_upsampler(file, 32),
+                         (file.string() + ": not a SimFeatUp upsampler: no tensor named 'up.range_temp' (expected the "
+                                          "authors' jbu_one checkpoint or a file written by segearth train)")
+                             .c_str(),
+                         segearth::FileError);
+}
+
+TEST_CASE("segearth's own upsampler files round-trip with their metadata") {
+    JbuOne original(48);
+    const auto file = segearth::test::scratch_dir("upsampler_file") / "up.safetensors";
+    save_upsampler(file, original, {{"trained_on", "test"}});
+    auto loaded = load_upsampler(file, 48);
+    CHECK(loaded.prefix.empty());
+    const auto theirs = loaded.model->named_parameters();
+    for (const auto& p : original->named_parameters()) CHECK(torch::equal(p.value(), theirs[p.key()]));
+    const auto metadata = read_safetensors_metadata(file);
+    CHECK(metadata.at("architecture") == "jbu_one");
+    CHECK(metadata.at("feature_dim") == "48");
+    CHECK(metadata.at("trained_on") == "test");
+}
+
+TEST_CASE("gradients reach every upsampler parameter (training needs them)") {
+    JbuOne up(8);
+    up->train();
+    const auto out = up->forward(torch::randn({1, 8, 3, 3}), torch::randn({1, 3, 48, 48}));
+    out.square().mean().backward();
+    for (const auto& p : up->named_parameters()) {
+        CAPTURE(p.key());
+        REQUIRE(p.value().grad().defined());
+        CHECK(p.value().grad().abs().sum().item<double>() > 0.0);
+    }
+}
+
+TEST_CASE("a source too small for the reflection padding is refused with the fix") {
+    JbuOne up(8);
+    torch::NoGradGuard no_grad;
+    CHECK_THROWS_WITH_AS(up->forward(torch::randn({1, 8, 2, 2}), torch::randn({1, 3, 32, 32})),
+                         doctest::Contains("the upsampler's reflection padding needs at least 6 x 6 pixels at each "
+                                           "step, got 4 x 4: use a larger window or --upsampler bilinear"),
+                         c10::Error);
+}
