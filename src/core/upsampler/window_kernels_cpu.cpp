@@ -2,11 +2,13 @@
 //
 // Layout is NCHW throughout, so no layout copies are made. The inner loops run along x, which is
 // contiguous in every operand, in fixed-size tiles the compiler keeps in vector registers; the
-// function clones for AVX-512, AVX2+FMA and baseline x86-64 are picked at load time (target_clones).
+// function clones for AVX-512, FMA and baseline x86-64 are picked at load time by CPU feature
+// (target_clones; "arch=" clones would dispatch on CPU model names and never pick AMD parts).
 //
-// Memory traffic per output row and channel block: the T taps' kernel row (shared by the block's
-// channels) and K input rows per channel, all cache-resident for the duration of the row; the output
-// is written once. Nothing of size T x C x H x W is ever formed.
+// Memory traffic of weighted_sum per output row and 4-channel block: the row's T kernel rows (T x W
+// floats, one from each of T kernel planes) and 2r+1 input rows per channel; the output is written
+// once. Nothing of size T x C x H x W is ever formed. The T planes lie hw floats apart, which is what
+// limits the kernel today (~10-12 GFLOP/s per core, see BENCHMARKS.md).
 #include "window_kernels.hpp"
 
 #include <ATen/Parallel.h>
