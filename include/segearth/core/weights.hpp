@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace segearth::core {
 
@@ -35,6 +36,10 @@ struct WeightsFile {
 /// Reads a weights file. Throws FileError naming the file and the problem (not found, truncated,
 /// corrupt, unsupported format) and never executes code from it.
 WeightsFile read_weights(const std::filesystem::path& path);
+
+/// Every prefix P such that the map holds a tensor named P + `name` ("" and "clip." for
+/// "visual.conv1.weight"): how a model is found inside a checkpoint that holds more than it.
+std::vector<std::string> prefixes_of(const TensorMap& tensors, const std::string& name);
 
 /// Writes tensors (contiguous CPU copies) as a safetensors file, with optional string metadata.
 /// Writes to a temporary name beside `path` and renames it when complete.

@@ -15,10 +15,7 @@ const std::string anchor = "visual.conv1.weight";
 // The prefix under which the CLIP tensors live ("" for OpenAI files, "clip." or "model." in training
 // checkpoints), found from the one tensor every ViT CLIP has.
 std::string find_prefix(const WeightsFile& weights) {
-    std::vector<std::string> prefixes;
-    for (const auto& [name, tensor] : weights.tensors)
-        if (name.size() >= anchor.size() && name.compare(name.size() - anchor.size(), anchor.size(), anchor) == 0)
-            prefixes.push_back(name.substr(0, name.size() - anchor.size()));
+    const auto prefixes = prefixes_of(weights.tensors, anchor);
     if (prefixes.empty())
         throw FileError(weights.path.string() + ": not a CLIP ViT model: no tensor named '" + anchor +
                         "' (ResNet CLIPs are not supported; use a ViT-B/16, ViT-B/32 or ViT-L/14 file)");

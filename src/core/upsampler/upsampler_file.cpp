@@ -14,9 +14,8 @@ const std::string anchor = "up.range_temp";  // the one tensor every jbu_one ups
 // The prefix of the upsampler's tensors: "" or e.g. "upsampler." in a Lightning checkpoint that also
 // holds the training-only downsampler and networks.
 std::string find_prefix(const WeightsFile& weights) {
-    for (const auto& [name, tensor] : weights.tensors)
-        if (name.size() >= anchor.size() && name.compare(name.size() - anchor.size(), anchor.size(), anchor) == 0)
-            return name.substr(0, name.size() - anchor.size());
+    const auto prefixes = prefixes_of(weights.tensors, anchor);
+    if (!prefixes.empty()) return prefixes.front();
     throw FileError(weights.path.string() + ": not a SimFeatUp upsampler: no tensor named '" + anchor +
                     "' (expected the authors' jbu_one checkpoint or a file written by segearth train)");
 }

@@ -309,4 +309,14 @@ WeightsFile read_weights(const std::filesystem::path& path) {
     throw FileError(path.string() + ": not a weights file (expected a zip archive or safetensors)");
 }
 
+std::vector<std::string> prefixes_of(const TensorMap& tensors, const std::string& name) {
+    std::vector<std::string> prefixes;
+    for (const auto& entry : tensors) {
+        const auto& key = entry.first;
+        if (key.size() >= name.size() && key.compare(key.size() - name.size(), name.size(), name) == 0)
+            prefixes.push_back(key.substr(0, key.size() - name.size()));
+    }
+    return prefixes;
+}
+
 }  // namespace segearth::core
