@@ -1,7 +1,7 @@
 // CLIP benchmark: the ViT-B/16 dense forward per 224 x 224 window and the text encoding per query
 // (80 templates), on CPU with 1 and 2 threads, with random weights (speed does not depend on them).
 //
-//   build/bench/bench_clip [--windows N] [--batch B] [--bpe PATH] [--templates PATH]
+//   build/bench/bench_clip [--windows N] [--batch B] [--vocab PATH] [--templates PATH]
 #include <segearth/core/assets.hpp>
 #include <segearth/core/blas_runtime.hpp>
 #include <segearth/core/clip_model.hpp>
@@ -56,7 +56,7 @@ int main(int argc, char** argv) {
         const std::string flag = argv[i];
         if (flag == "--windows") windows = std::stoi(argv[i + 1]);
         else if (flag == "--batch") batch = std::stoi(argv[i + 1]);
-        else if (flag == "--bpe") bpe = argv[i + 1];
+        else if (flag == "--vocab") bpe = argv[i + 1];
         else if (flag == "--templates") templates_path = argv[i + 1];
     }
     const auto blas = blas_report();

@@ -28,6 +28,12 @@ CommonOptions take_common_options(std::vector<std::string>& args) {
     return common;
 }
 
+void accept_gdal_style(std::vector<std::string>& args, const std::vector<std::string>& names) {
+    for (auto& a : args)
+        for (const auto& n : names)
+            if (a == "-" + n) a = "--" + n;
+}
+
 po::variables_map parse_command_line(const std::string& command, const std::vector<std::string>& args,
                                      const po::options_description& options,
                                      const po::positional_options_description& positionals) {

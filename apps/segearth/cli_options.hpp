@@ -17,6 +17,10 @@ struct CommonOptions {
 /// `--quiet`. Throws UsageError for a --config without both values.
 CommonOptions take_common_options(std::vector<std::string>& args);
 
+/// Rewrites GDAL's single-dash long options (-of, -co, -nln...) to the double-dash form the parser
+/// knows, so that users can type them as in GDAL's own tools.
+void accept_gdal_style(std::vector<std::string>& args, const std::vector<std::string>& names);
+
 /// Parses `args` against the command's options and positionals; wraps Boost's errors in UsageError
 /// naming the command and pointing at its --help.
 boost::program_options::variables_map parse_command_line(

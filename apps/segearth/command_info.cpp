@@ -22,8 +22,8 @@ int run_info(const std::vector<std::string>& arguments) {
         ("system", "report the BLAS in use, its kernel type, threads, CPU features and a measured matmul "
                    "speed, libtorch, GDAL and CUDA")
         ("tokenize", po::value<std::string>()->value_name("TEXT"), "print the 77 CLIP token ids of TEXT")
-        ("bpe", po::value<std::string>()->value_name("PATH"),
-         "CLIP BPE vocabulary (default: $SEGEARTH_BPE, then bpe_simple_vocab_16e6.txt.gz in the data folders)")
+        ("vocab", po::value<std::string>()->value_name("PATH"),
+         "CLIP BPE vocabulary (default: $SEGEARTH_VOCAB, then bpe_simple_vocab_16e6.txt.gz in the data folders)")
         ("file", po::value<std::string>()->value_name("FILE"), "a CLIP weights file or a GDAL raster");
     po::positional_options_description positionals;
     positionals.add("file", 1);
@@ -42,7 +42,7 @@ int run_info(const std::vector<std::string>& arguments) {
         std::cout << pipeline::describe_system();
     } else if (vm.count("tokenize")) {
         const auto bpe = core::find_asset(core::bpe_vocabulary_asset(),
-                                          vm.count("bpe") ? vm["bpe"].as<std::string>() : std::string());
+                                          vm.count("vocab") ? vm["vocab"].as<std::string>() : std::string());
         std::cout << pipeline::describe_tokens(vm["tokenize"].as<std::string>(), bpe);
     } else {
         std::cout << pipeline::describe_file(vm["file"].as<std::string>());

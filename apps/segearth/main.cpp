@@ -1,6 +1,7 @@
 // segearth: maps from words. A thin main: pick the command, map errors to GDAL-style exit codes
 // (0 ok, 1 failure, 2 usage error, 130 cancelled).
 #include "command_info.hpp"
+#include "command_segment.hpp"
 
 #include <segearth/core/blas_runtime.hpp>
 #include <segearth/error.hpp>
@@ -16,7 +17,7 @@ namespace {
 using segearth::cli::Command;
 
 const std::vector<const Command*>& commands() {
-    static const std::vector<const Command*> all{&segearth::cli::info_command};
+    static const std::vector<const Command*> all{&segearth::cli::segment_command, &segearth::cli::info_command};
     return all;
 }
 

@@ -2,7 +2,12 @@
 
 #include <segearth/error.hpp>
 
+#include <zlib.h>
+
+#include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <vector>
 #include <system_error>
 
 namespace segearth::core {
@@ -60,8 +65,22 @@ fs::path find_asset(const AssetSpec& spec, const std::string& explicit_path) {
     throw FileError(message);
 }
 
+std::string file_crc32(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw FileError(path.string() + ": cannot read");
+    std::vector<char> buffer(1 << 20);
+    uLong crc = crc32(0L, Z_NULL, 0);
+    while (in) {
+        in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+        crc = crc32(crc, reinterpret_cast<const Bytef*>(buffer.data()), static_cast<uInt>(in.gcount()));
+    }
+    char hex[9];
+    std::snprintf(hex, sizeof hex, "%08lx", static_cast<unsigned long>(crc));
+    return hex;
+}
+
 AssetSpec bpe_vocabulary_asset() {
-    return {"the CLIP BPE vocabulary", "bpe_simple_vocab_16e6.txt.gz", "--bpe", "SEGEARTH_BPE"};
+    return {"the CLIP BPE vocabulary", "bpe_simple_vocab_16e6.txt.gz", "--vocab", "SEGEARTH_VOCAB"};
 }
 
 AssetSpec prompt_templates_asset() {
@@ -70,6 +89,10 @@ AssetSpec prompt_templates_asset() {
 
 AssetSpec clip_weights_asset() {
     return {"the CLIP weights", "ViT-B-16.pt", "--clip", "SEGEARTH_CLIP"};
+}
+
+AssetSpec upsampler_weights_asset() {
+    return {"the SimFeatUp upsampler weights", "", "--upsampler", "SEGEARTH_UPSAMPLER"};
 }
 
 }  // namespace segearth::core

@@ -46,7 +46,7 @@ TEST_CASE("info on a mismatched model prints the shape error") {
 
 TEST_CASE("info --tokenize prints the 77 ids of a known CLIP tokenisation") {
     const auto r = run_segearth({"info", "--tokenize", "a photo of a building."},
-                                {{"SEGEARTH_BPE", segearth::test::data_file("bpe_simple_vocab_16e6.txt.gz").string()}});
+                                {{"SEGEARTH_VOCAB", segearth::test::data_file("bpe_simple_vocab_16e6.txt.gz").string()}});
     CHECK(r.exit_code == 0);
     std::string expected = "49406 320 1125 539 320 2307 269 49407";
     for (int i = 8; i < 77; ++i) expected += " 0";
@@ -54,9 +54,9 @@ TEST_CASE("info --tokenize prints the 77 ids of a known CLIP tokenisation") {
 }
 
 TEST_CASE("info --tokenize with a missing vocabulary says how to provide it") {
-    const auto r = run_segearth({"info", "--tokenize", "x", "--bpe", "/nonexistent/bpe.txt.gz"});
+    const auto r = run_segearth({"info", "--tokenize", "x", "--vocab", "/nonexistent/bpe.txt.gz"});
     CHECK(r.exit_code == 1);
-    CHECK(r.err == "segearth: /nonexistent/bpe.txt.gz: the CLIP BPE vocabulary given by --bpe does not exist or is "
+    CHECK(r.err == "segearth: /nonexistent/bpe.txt.gz: the CLIP BPE vocabulary given by --vocab does not exist or is "
                    "not a file\n");
 }
 

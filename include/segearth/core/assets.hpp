@@ -11,8 +11,8 @@ namespace segearth::core {
 struct AssetSpec {
     std::string description;  ///< "the CLIP BPE vocabulary"
     std::string file_name;    ///< default name in the data folders; "" when there is no default
-    std::string flag;         ///< "--bpe"
-    std::string env_var;      ///< "SEGEARTH_BPE"
+    std::string flag;         ///< "--vocab"
+    std::string env_var;      ///< "SEGEARTH_VOCAB"
 };
 
 /// $SEGEARTH_DATA_DIR, <executable>/../share/segearth, the source tree's data/ (runs from a build
@@ -31,5 +31,14 @@ std::filesystem::path find_asset(const AssetSpec& spec, const std::string& expli
 AssetSpec bpe_vocabulary_asset();
 AssetSpec prompt_templates_asset();
 AssetSpec clip_weights_asset();
+AssetSpec upsampler_weights_asset();
+
+}  // namespace segearth::core
+
+namespace segearth::core {
+
+/// CRC-32 of a file's bytes (zlib's, as `gzip -l` and `crc32` report), 8 hex digits: recorded in
+/// outputs so users can tell which weights made them.
+std::string file_crc32(const std::filesystem::path& path);
 
 }  // namespace segearth::core

@@ -1,0 +1,54 @@
+#include "cli_progress.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <memory>
+#include <unistd.h>
+
+namespace segearth::cli {
+namespace {
+
+std::atomic<int> signals_received{0};
+
+extern "C" void on_interrupt(int signal_number) {
+    if (signals_received.fetch_add(1) > 0) _exit(128 + signal_number);  // the user insists
+}
+
+}  // namespace
+
+void install_interrupt_handler() {
+    struct sigaction action {};
+    action.sa_handler = on_interrupt;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, nullptr);
+    sigaction(SIGTERM, &action, nullptr);
+}
+
+bool interrupted() { return signals_received.load() > 0; }
+
+std::function<bool(double, const std::string&)> terminal_progress(bool quiet) {
+    // Ticks every 2.5 %: a number at each 10 %, dots between, as GDALTermProgress prints them.
+    auto printed = std::make_shared<int>(-1);
+    return [quiet, printed](double fraction, const std::string&) {
+        if (interrupted()) return false;
+        if (quiet) return true;
+        const int tick = static_cast<int>(std::min(std::max(fraction, 0.0), 1.0) * 40.0 + 1e-9);
+        while (*printed < tick) {
+            ++*printed;
+            if (*printed % 4 == 0)
+                std::fprintf(stderr, "%d", *printed / 4 * 10);
+            else
+                std::fputc('.', stderr);
+        }
+        if (tick == 40 && *printed == 40) {
+            std::fputs(" - done.\n", stderr);
+            *printed = 41;
+        }
+        std::fflush(stderr);
+        return true;
+    };
+}
+
+}  // namespace segearth::cli

@@ -1,0 +1,19 @@
+// Progress on stderr in GDAL's style ("0...10...20...30...40...50...60...70...80...90...100 - done.")
+// and Ctrl-C turned into a clean cancellation: the progress callback returns false once SIGINT has
+// arrived, the library throws Cancelled, its outputs remove their temporary files, and main exits 130.
+#pragma once
+
+#include <functional>
+#include <string>
+
+namespace segearth::cli {
+
+/// Installs the SIGINT/SIGTERM handler (once); a second Ctrl-C ends the process at once.
+void install_interrupt_handler();
+bool interrupted();
+
+/// A progress callback for the library: prints GDAL-style ticks unless `quiet`, and returns false
+/// after an interrupt.
+std::function<bool(double, const std::string&)> terminal_progress(bool quiet);
+
+}  // namespace segearth::cli

@@ -1,0 +1,62 @@
+// SegEarth-OV on one batch of windows (METHOD.md 3-5): dense CLIP forward with the chosen last-block
+// attention, feature upsampling, per-pixel cosine similarity with the text queries, and the [CLS]
+// bias term.
+//
+//   WindowSegmenter seg(clip.model, text_queries, upsampler, {AttentionKind::segearth, -0.3});
+//   torch::Tensor logits = seg.logits(windows);   // (N, 3, h, w) RGB in [0, 1] -> (N, Q, h, w)
+#pragma once
+
+#include <segearth/core/clip/attention_kind.hpp>
+#include <segearth/core/clip_model.hpp>
+#include <segearth/core/upsampler/jbu.hpp>
+
+#include <string>
+
+namespace segearth::core {
+
+/// How patch features reach the window's resolution.
+enum class UpsamplerKind {
+    simfeatup,  ///< the learned jbu_one upsampler (METHOD.md 4)
+    bilinear,   ///< features resized bilinearly to the window, then compared with the queries
+    none,       ///< logits at the token grid, resized bilinearly to the window (METHOD.md 5)
+};
+const char* to_string(UpsamplerKind kind);
+
+struct WindowSegmenterOptions {
+    AttentionKind attention = AttentionKind::segearth;
+    double cls_lambda = -0.3;  ///< weight of <[CLS], T_q> added to every pixel's logit (METHOD.md 5)
+};
+
+class WindowSegmenter {
+public:
+    /// `text_queries` (Q, E), rows L2-normalised, on the model's device. `upsampler` is required
+    /// exactly when `kind` is simfeatup; its feature width must be the model's embedding width.
+    WindowSegmenter(ClipModel clip, torch::Tensor text_queries, UpsamplerKind kind, JbuOne upsampler = nullptr,
+                    WindowSegmenterOptions options = {});
+
+    /// Logits (N, Q, h, w) on the CPU, float32, for windows (N, 3, h, w) holding RGB in [0, 1] (any
+    /// device). Windows whose sides are not multiples of the patch size are zero-padded in normalised
+    /// space, floor-half left/top (METHOD.md 3), and the padding is cut off the logits.
+    torch::Tensor logits(const torch::Tensor& windows);
+
+    int64_t query_count() const { return text_queries_.size(0); }
+    int64_t patch_size() const;
+    torch::Device device() const;
+    UpsamplerKind upsampler_kind() const { return kind_; }
+    const WindowSegmenterOptions& options() const { return options_; }
+
+    /// Smallest window side the upsampler accepts: its 11 x 11 reflect-padded window needs at least
+    /// 3 tokens (6 pixels after the first x2 step). Smaller windows are padded up to it.
+    int64_t minimum_side() const;
+
+private:
+    torch::Tensor logits_of_padded(const torch::Tensor& normalised);
+
+    ClipModel clip_;
+    torch::Tensor text_queries_;
+    UpsamplerKind kind_;
+    JbuOne upsampler_;
+    WindowSegmenterOptions options_;
+};
+
+}  // namespace segearth::core

@@ -1,0 +1,64 @@
+// A raster output written the way users can trust: under a temporary name in the destination folder,
+// renamed only when complete (a crash or Ctrl-C never leaves a file that looks finished), refusing to
+// replace an existing file unless asked, with class names, colours and metadata QGIS shows.
+//
+//   OutputRaster out(spec);               // checks the destination, creates OUT.tif.part-PID
+//   out.write_block(1, x, y, w, h, data);  // blocks in any order
+//   out.commit();                          // overviews, COG layout, rename; without it nothing remains
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace segearth::geo {
+
+enum class PixelType { byte, float32 };
+
+struct OutputRasterSpec {
+    std::string path;
+    std::string format = "GTiff";              ///< "GTiff" or "COG" (any GDAL driver that can Create)
+    std::vector<std::string> creation_options;  ///< -co NAME=VALUE, over the defaults
+    int width = 0, height = 0, band_count = 1;
+    PixelType type = PixelType::byte;
+    std::optional<double> nodata;
+    std::optional<std::array<double, 6>> geotransform;
+    std::string crs_wkt;
+    std::vector<std::string> band_descriptions;
+    std::optional<std::pair<double, double>> scale_offset;  ///< band value -> scale * value + offset
+    std::vector<std::string> category_names;               ///< class raster: one per class value
+    std::vector<std::array<uint8_t, 3>> colours;           ///< class raster: one per class value
+    std::map<std::string, std::string> metadata;
+    std::string overview_resampling;  ///< "" none; NEAREST or MODE for classes, AVERAGE for continuous data
+    bool overwrite = false;
+};
+
+class OutputRaster {
+public:
+    /// Throws UsageError when the file exists without `overwrite`, FileError when the folder is not
+    /// writable or GDAL cannot create the file.
+    explicit OutputRaster(OutputRasterSpec spec);
+    ~OutputRaster();  ///< removes the temporary files unless commit() succeeded
+    OutputRaster(const OutputRaster&) = delete;
+    OutputRaster& operator=(const OutputRaster&) = delete;
+
+    /// A w x h block at (x, y) of one band (1-based), row-major uint8_t or float per spec.type.
+    void write_block(int band, int x, int y, int w, int h, const void* data);
+    void commit();
+
+    const OutputRasterSpec& spec() const { return spec_; }
+
+private:
+    struct State;
+    OutputRasterSpec spec_;
+    std::unique_ptr<State> state_;
+};
+
+/// Throws UsageError when `path` exists and `overwrite` is false (checked before any work starts).
+void check_output_path(const std::string& path, bool overwrite, const std::string& what);
+
+}  // namespace segearth::geo

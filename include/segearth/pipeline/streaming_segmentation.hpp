@@ -1,0 +1,65 @@
+// The scene-level scheduler: METHOD.md 6 over a working image of any size, in bounded memory.
+//
+// Windows lie on one global grid. They are computed one window row at a time (batched), their logits
+// summed into a band of rows that is only as tall as two window rows, and every working row is
+// finished as soon as no later window can cover it; finished rows are averaged, resized to the output
+// grid (bilinear, align_corners false), decided, and handed to the sink. Reading the next window row,
+// computing this one and writing finished rows overlap (a three-stage TBB pipeline). The result
+// equals processing the whole image at once (to float rounding), whatever the memory budget.
+//
+// A scene too wide for the budget is cut into column panels; windows straddling a panel border are
+// computed once per panel they touch (the only case where a window is computed twice).
+#pragma once
+
+#include <segearth/core/segmenter/class_decision.hpp>
+#include <segearth/core/segmenter/window_segmenter.hpp>
+
+#include <functional>
+#include <string>
+
+namespace segearth::pipeline {
+
+/// Where the working image comes from: a GDAL scene in the tool, a tensor in tests.
+class WindowSource {
+public:
+    virtual ~WindowSource() = default;
+    virtual int64_t width() const = 0;
+    virtual int64_t height() const = 0;
+    /// Columns [x, x+w), rows [y, y+h): `rgb` (3, h, w) float32 in [0, 1] and `valid` (h, w) bool.
+    virtual void read(int64_t x, int64_t y, int64_t w, int64_t h, torch::Tensor& rgb, torch::Tensor& valid) = 0;
+};
+
+/// Where decided pixels go: a block of the output grid at columns [x, x+w), rows [y, y+h) with
+/// (w, h) the decision's size. Blocks arrive top to bottom within each column panel.
+class DecisionSink {
+public:
+    virtual ~DecisionSink() = default;
+    virtual void write(int64_t x, int64_t y, const core::Decision& block) = 0;
+};
+
+/// Returns false to cancel (GDAL's progress convention); the fraction is of windows done.
+using Progress = std::function<bool(double fraction, const std::string& message)>;
+
+struct StreamingOptions {
+    int64_t window = 224, stride = 112;
+    int64_t batch = 1;                        ///< windows per forward
+    int64_t output_width = 0, output_height = 0;  ///< 0: the working grid's
+    int64_t ram_mb = 2048;                    ///< budget for the working buffers and the model
+    int64_t max_panel_columns = 0;            ///< > 0: cap on a panel's working width (tests, benchmarks)
+};
+
+struct StreamingStats {
+    int64_t windows_total = 0, windows_computed = 0, windows_skipped_nodata = 0;
+    int64_t panels = 0;
+    double read_seconds = 0, model_seconds = 0, stitch_seconds = 0, write_seconds = 0, total_seconds = 0;
+};
+
+/// Runs the scene. Throws UsageError for inconsistent options (window <= stride, ...), Cancelled when
+/// `progress` returns false, and whatever the source or sink throws.
+StreamingStats segment_stream(core::WindowSegmenter& segmenter, const core::DecisionRule& rule, WindowSource& source,
+                              DecisionSink& sink, const StreamingOptions& options, const Progress& progress = {});
+
+/// Throws UsageError naming the flag when window/stride/batch/ram are unusable.
+void validate(const StreamingOptions& options);
+
+}  // namespace segearth::pipeline

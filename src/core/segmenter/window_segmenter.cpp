@@ -1,0 +1,98 @@
+#include <segearth/core/segmenter/window_segmenter.hpp>
+
+#include <segearth/error.hpp>
+
+#include <torch/nn/functional/padding.h>
+#include <torch/nn/functional/upsampling.h>
+
+namespace segearth::core {
+namespace {
+
+namespace F = torch::nn::functional;
+
+// CLIP's image normalisation (METHOD.md 1).
+torch::Tensor normalise(const torch::Tensor& rgb01) {
+    const auto options = rgb01.options().dtype(torch::kFloat32);
+    const auto mean = torch::tensor({0.48145466, 0.4578275, 0.40821073}, options).view({1, 3, 1, 1});
+    const auto stddev = torch::tensor({0.26862954, 0.26130258, 0.27577711}, options).view({1, 3, 1, 1});
+    return (rgb01.to(torch::kFloat32) - mean) / stddev;
+}
+
+torch::Tensor resize_bilinear(const torch::Tensor& x, int64_t h, int64_t w) {
+    return F::interpolate(x, F::InterpolateFuncOptions().size(std::vector<int64_t>{h, w})
+                                 .mode(torch::kBilinear).align_corners(false));
+}
+
+}  // namespace
+
+const char* to_string(UpsamplerKind kind) {
+    switch (kind) {
+        case UpsamplerKind::simfeatup: return "simfeatup";
+        case UpsamplerKind::bilinear: return "bilinear";
+        case UpsamplerKind::none: return "none";
+    }
+    return "";
+}
+
+WindowSegmenter::WindowSegmenter(ClipModel clip, torch::Tensor text_queries, UpsamplerKind kind, JbuOne upsampler,
+                                 WindowSegmenterOptions options)
+    : clip_(std::move(clip)), text_queries_(std::move(text_queries)), kind_(kind), upsampler_(std::move(upsampler)),
+      options_(options) {
+    const int64_t width = clip_->config().embed_dim;
+    if (text_queries_.dim() != 2 || text_queries_.size(1) != width || text_queries_.size(0) == 0)
+        throw Error("text queries must be (Q, " + std::to_string(width) + "), got " +
+                    c10::str(text_queries_.sizes()));
+    if (kind_ == UpsamplerKind::simfeatup) {
+        if (!upsampler_) throw UsageError("the simfeatup upsampler needs its weights (--upsampler PATH)");
+        if (upsampler_->feature_dim() != width)
+            throw UsageError("the upsampler works on " + std::to_string(upsampler_->feature_dim()) +
+                             "-wide features but this CLIP's are " + std::to_string(width) +
+                             " wide: train one with 'segearth train' or use --upsampler bilinear");
+    }
+    text_queries_ = text_queries_.to(device(), torch::kFloat32);
+}
+
+int64_t WindowSegmenter::patch_size() const { return clip_->config().vision.patch_size; }
+
+torch::Device WindowSegmenter::device() const { return clip_->visual->proj.device(); }
+
+int64_t WindowSegmenter::minimum_side() const { return kind_ == UpsamplerKind::simfeatup ? 3 * patch_size() : patch_size(); }
+
+torch::Tensor WindowSegmenter::logits(const torch::Tensor& windows) {
+    TORCH_CHECK(windows.dim() == 4 && windows.size(1) == 3, "windows must be (N, 3, h, w), got ", windows.sizes());
+    torch::NoGradGuard no_grad;
+    const int64_t h = windows.size(2), w = windows.size(3);
+    // Pad to a multiple of the patch size (and at least the upsampler's minimum), floor-half first.
+    const auto padded_side = [&](int64_t side) {
+        const int64_t p = patch_size();
+        return std::max((side + p - 1) / p * p, minimum_side());
+    };
+    const int64_t top = (padded_side(h) - h) / 2, left = (padded_side(w) - w) / 2;
+    const int64_t bottom = padded_side(h) - h - top, right = padded_side(w) - w - left;
+    auto x = normalise(windows.to(device()));
+    if (top || bottom || left || right)
+        x = F::pad(x, F::PadFuncOptions({left, right, top, bottom}).mode(torch::kConstant).value(0));
+    auto logits = logits_of_padded(x);
+    logits = logits.narrow(2, top, h).narrow(3, left, w);
+    return logits.to(torch::kCPU, torch::kFloat32).contiguous();
+}
+
+torch::Tensor WindowSegmenter::logits_of_padded(const torch::Tensor& x) {
+    const int64_t h = x.size(2), w = x.size(3);
+    auto dense = clip_->visual->dense(x, options_.attention);
+    const auto cls = F::normalize(dense.cls, F::NormalizeFuncOptions().dim(1));
+    // The global bias (METHOD.md 5): lambda * <c, T_q>, the same for every pixel of a window.
+    const auto bias = (options_.cls_lambda * torch::matmul(cls, text_queries_.t())).view({x.size(0), -1, 1, 1});
+    const auto similarity = [&](const torch::Tensor& features) {
+        const auto unit = F::normalize(features, F::NormalizeFuncOptions().dim(1));
+        return torch::einsum("nehw,qe->nqhw", {unit, text_queries_});
+    };
+    switch (kind_) {
+        case UpsamplerKind::simfeatup: return similarity(upsampler_->forward(dense.patches, x)) + bias;
+        case UpsamplerKind::bilinear: return similarity(resize_bilinear(dense.patches, h, w)) + bias;
+        case UpsamplerKind::none: return resize_bilinear(similarity(dense.patches) + bias, h, w);
+    }
+    return {};
+}
+
+}  // namespace segearth::core

@@ -1,0 +1,270 @@
+#include <segearth/pipeline/streaming_segmentation.hpp>
+
+#include <segearth/core/segmenter/window_grid.hpp>
+#include <segearth/error.hpp>
+
+#include <tbb/parallel_pipeline.h>
+#include <torch/torch.h>
+
+#include <chrono>
+
+namespace segearth::pipeline {
+namespace {
+
+using core::Span;
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Bilinear resampling along one axis exactly as torch's interpolate (align_corners false) computes it:
+// output index d reads input rows lo[d] and hi[d] with weights 1 - w[d] and w[d].
+struct LinearMap {
+    std::vector<int64_t> lo, hi;
+    std::vector<float> w;
+    bool identity = false;
+};
+
+LinearMap linear_map(int64_t in, int64_t out) {
+    LinearMap m;
+    m.identity = in == out;
+    const float scale = static_cast<float>(in) / static_cast<float>(out);
+    for (int64_t d = 0; d < out; ++d) {
+        const float source = std::max(scale * (static_cast<float>(d) + 0.5f) - 0.5f, 0.0f);
+        const auto lo = static_cast<int64_t>(source);
+        const float w = std::min(std::max(source - static_cast<float>(lo), 0.0f), 1.0f);
+        m.lo.push_back(lo);
+        // A zero weight on the second row makes the output wait for nothing it does not use.
+        m.hi.push_back(w > 0.0f && lo < in - 1 ? lo + 1 : lo);
+        m.w.push_back(w);
+    }
+    return m;
+}
+
+// Outputs [begin, end) along `dim` of `x`, whose index 0 is input index `base`.
+torch::Tensor resample(const torch::Tensor& x, int64_t dim, const LinearMap& m, int64_t begin, int64_t end,
+                       int64_t base) {
+    if (m.identity) return x.narrow(dim, begin - base, end - begin);
+    const auto indices = [&](const std::vector<int64_t>& v) {
+        std::vector<int64_t> shifted(v.begin() + begin, v.begin() + end);
+        for (auto& i : shifted) i -= base;
+        return torch::tensor(shifted, torch::kInt64);
+    };
+    std::vector<int64_t> shape(static_cast<size_t>(x.dim()), 1);
+    shape[static_cast<size_t>(dim)] = end - begin;
+    const auto w = torch::tensor(std::vector<float>(m.w.begin() + begin, m.w.begin() + end)).view(shape);
+    return x.index_select(dim, indices(m.lo)) * (1 - w) + x.index_select(dim, indices(m.hi)) * w;
+}
+
+// A column panel: the output columns it finishes, the working columns it accumulates, the windows
+// (column spans) that touch them and the columns read to cut those windows.
+struct Panel {
+    int64_t out_begin = 0, out_end = 0;
+    int64_t begin = 0, end = 0;
+    std::vector<Span> columns;
+    int64_t read_begin = 0, read_end = 0;
+};
+
+std::vector<Panel> plan_panels(const LinearMap& cols, const std::vector<Span>& spans, int64_t out_width,
+                               int64_t max_columns) {
+    std::vector<Panel> panels;
+    for (int64_t o = 0; o < out_width;) {
+        Panel p;
+        p.out_begin = o;
+        p.begin = cols.lo[static_cast<size_t>(o)];
+        int64_t e = o + 1;
+        while (e < out_width && cols.hi[static_cast<size_t>(e)] + 1 - p.begin <= max_columns) ++e;
+        p.out_end = e;
+        p.end = cols.hi[static_cast<size_t>(e - 1)] + 1;
+        for (const auto& s : spans)
+            if (s.overlaps(p.begin, p.end)) p.columns.push_back(s);
+        p.read_begin = p.columns.front().begin;
+        p.read_end = p.columns.back().end;
+        panels.push_back(std::move(p));
+        o = e;
+    }
+    return panels;
+}
+
+struct RowJob {
+    size_t panel = 0, row = 0;
+    torch::Tensor rgb, valid;  // the window row's pixels over the panel's read columns
+};
+
+struct EmitJob {
+    int64_t x = 0, y = 0;
+    core::Decision decision;
+};
+
+// Logit sums and window counts for working rows [top, top + rows) over one panel's columns.
+class Accumulator {
+public:
+    void reset(int64_t queries, int64_t width) {
+        queries_ = queries, width_ = width, top_ = 0;
+        sum_ = torch::zeros({queries, 0, width});
+        count_ = torch::zeros({1, 0, width});
+    }
+    int64_t top() const { return top_; }
+    void extend_to(int64_t row_end) {
+        const int64_t extra = row_end - (top_ + sum_.size(1));
+        if (extra <= 0) return;
+        sum_ = torch::cat({sum_, torch::zeros({queries_, extra, width_})}, 1);
+        count_ = torch::cat({count_, torch::zeros({1, extra, width_})}, 1);
+    }
+    void add(const torch::Tensor& logits, int64_t y, int64_t x) {
+        sum_.narrow(1, y - top_, logits.size(1)).narrow(2, x, logits.size(2)).add_(logits);
+        count_.narrow(1, y - top_, logits.size(1)).narrow(2, x, logits.size(2)).add_(1);
+    }
+    /// Averaged logits of rows [begin, end); 0 where no window was computed (all nodata).
+    torch::Tensor mean(int64_t begin, int64_t end) const {
+        return sum_.narrow(1, begin - top_, end - begin) / count_.narrow(1, begin - top_, end - begin).clamp_min(1);
+    }
+    void drop_before(int64_t row) {
+        const int64_t drop = std::min(row - top_, sum_.size(1));
+        if (drop <= 0) return;
+        sum_ = sum_.narrow(1, drop, sum_.size(1) - drop).clone();
+        count_ = count_.narrow(1, drop, count_.size(1) - drop).clone();
+        top_ += drop;
+    }
+
+private:
+    int64_t queries_ = 0, width_ = 0, top_ = 0;
+    torch::Tensor sum_, count_;
+};
+
+}  // namespace
+
+void validate(const StreamingOptions& o) {
+    if (o.window < 1) throw UsageError("--window must be at least 1 pixel");
+    if (o.stride < 1 || o.stride >= o.window)
+        throw UsageError("--stride " + std::to_string(o.stride) + " with --window " + std::to_string(o.window) +
+                         ": the stride must be at least 1 and smaller than the window, or windows would leave gaps "
+                         "(the paper uses --window 224 --stride 112)");
+    if (o.batch < 1) throw UsageError("--batch must be at least 1");
+    if (o.ram_mb < 64) throw UsageError("--ram " + std::to_string(o.ram_mb) + ": give at least 64 (MB)");
+}
+
+StreamingStats segment_stream(core::WindowSegmenter& segmenter, const core::DecisionRule& rule, WindowSource& source,
+                              DecisionSink& sink, const StreamingOptions& options, const Progress& progress) {
+    validate(options);
+    rule.validate();
+    const auto started = Clock::now();
+    const int64_t height = source.height(), width = source.width();
+    const int64_t out_height = options.output_height > 0 ? options.output_height : height;
+    const int64_t out_width = options.output_width > 0 ? options.output_width : width;
+    const int64_t queries = segmenter.query_count();
+    const auto row_spans = core::window_spans(height, options.window, options.stride);
+    const auto col_spans = core::window_spans(width, options.window, options.stride);
+    const auto rows = linear_map(height, out_height), cols = linear_map(width, out_width);
+
+    // Half the budget for the model and its activations, half for the buffers that grow with the
+    // scene's width: the sums (two window rows tall), up to three strips in flight, emitted rows.
+    const int64_t bytes_per_column = (options.window + options.stride + 2) * (queries + 1) * 4 +
+                                     3 * options.window * (3 * 4 + 1) +
+                                     3 * (options.stride + 2) * (rule.class_count * 8 + 8);
+    int64_t max_columns = std::max<int64_t>(options.window + 2, options.ram_mb * 1024 * 1024 / 2 / bytes_per_column);
+    if (options.max_panel_columns > 0) max_columns = std::min(max_columns, options.max_panel_columns);
+    const auto panels = plan_panels(cols, col_spans, out_width, max_columns);
+
+    StreamingStats stats;
+    stats.panels = static_cast<int64_t>(panels.size());
+    for (const auto& p : panels) stats.windows_total += static_cast<int64_t>(p.columns.size() * row_spans.size());
+
+    size_t next_panel = 0, next_row = 0;
+    Accumulator accumulator;
+    int64_t next_out_row = 0;
+    int64_t windows_done = 0;
+
+    const auto read_stage = [&](tbb::flow_control& flow) -> std::shared_ptr<RowJob> {
+        if (next_panel == panels.size()) {
+            flow.stop();
+            return nullptr;
+        }
+        const auto t = Clock::now();
+        auto job = std::make_shared<RowJob>();
+        job->panel = next_panel, job->row = next_row;
+        const auto& p = panels[next_panel];
+        const auto& r = row_spans[next_row];
+        source.read(p.read_begin, r.begin, p.read_end - p.read_begin, r.size(), job->rgb, job->valid);
+        if (++next_row == row_spans.size()) next_row = 0, ++next_panel;
+        stats.read_seconds += seconds_since(t);
+        return job;
+    };
+
+    const auto compute_stage = [&](std::shared_ptr<RowJob> job) -> std::shared_ptr<EmitJob> {
+        const size_t row = job->row;
+        const auto& p = panels[job->panel];
+        const auto& r = row_spans[row];
+        if (row == 0) accumulator.reset(queries, p.end - p.begin), next_out_row = 0;
+        accumulator.extend_to(r.end);
+        std::vector<torch::Tensor> batch;
+        std::vector<Span> batch_spans;
+        const auto flush = [&] {
+            if (batch.empty()) return;
+            auto t = Clock::now();
+            const auto logits = segmenter.logits(torch::stack(batch));
+            stats.model_seconds += seconds_since(t);
+            t = Clock::now();
+            for (size_t k = 0; k < batch_spans.size(); ++k) {
+                const auto& s = batch_spans[k];
+                const int64_t a = std::max(s.begin, p.begin), b = std::min(s.end, p.end);
+                accumulator.add(logits[static_cast<int64_t>(k)].narrow(2, a - s.begin, b - a), r.begin, a - p.begin);
+            }
+            stats.stitch_seconds += seconds_since(t);
+            windows_done += static_cast<int64_t>(batch.size());
+            batch.clear(), batch_spans.clear();
+            if (progress && !progress(static_cast<double>(windows_done) / static_cast<double>(stats.windows_total), ""))
+                throw Cancelled();
+        };
+        for (const auto& s : p.columns) {
+            const int64_t offset = s.begin - p.read_begin;
+            if (!job->valid.narrow(1, offset, s.size()).any().item<bool>()) {
+                ++stats.windows_skipped_nodata, ++windows_done;
+                continue;
+            }
+            batch.push_back(job->rgb.narrow(2, offset, s.size()));
+            batch_spans.push_back(s);
+            ++stats.windows_computed;
+            if (static_cast<int64_t>(batch.size()) == options.batch) flush();
+        }
+        flush();
+        job.reset();  // the strip's pixels are no longer needed
+
+        // Working rows before the next window row's first are final: emit every output row they decide.
+        const auto t = Clock::now();
+        const int64_t finished = row + 1 < row_spans.size() ? row_spans[row + 1].begin : height;
+        int64_t out_end = next_out_row;
+        while (out_end < out_height && rows.hi[static_cast<size_t>(out_end)] < finished) ++out_end;
+        if (out_end == next_out_row) return nullptr;
+        const int64_t first = rows.lo[static_cast<size_t>(next_out_row)];
+        const int64_t last = rows.hi[static_cast<size_t>(out_end - 1)];
+        auto logits = accumulator.mean(first, last + 1);
+        logits = resample(logits, 1, rows, next_out_row, out_end, first);
+        logits = resample(logits, 2, cols, p.out_begin, p.out_end, p.begin);
+        auto emit = std::make_shared<EmitJob>();
+        emit->x = p.out_begin, emit->y = next_out_row;
+        emit->decision = core::decide(logits.contiguous(), rule);
+        next_out_row = out_end;
+        if (next_out_row < out_height) accumulator.drop_before(rows.lo[static_cast<size_t>(next_out_row)]);
+        stats.stitch_seconds += seconds_since(t);
+        return emit;
+    };
+
+    const auto write_stage = [&](std::shared_ptr<EmitJob> emit) {
+        if (!emit) return;
+        const auto t = Clock::now();
+        sink.write(emit->x, emit->y, emit->decision);
+        stats.write_seconds += seconds_since(t);
+    };
+
+    tbb::parallel_pipeline(
+        3, tbb::make_filter<void, std::shared_ptr<RowJob>>(tbb::filter_mode::serial_in_order, read_stage) &
+               tbb::make_filter<std::shared_ptr<RowJob>, std::shared_ptr<EmitJob>>(tbb::filter_mode::serial_in_order,
+                                                                                   compute_stage) &
+               tbb::make_filter<std::shared_ptr<EmitJob>, void>(tbb::filter_mode::serial_in_order, write_stage));
+    stats.total_seconds = seconds_since(started);
+    return stats;
+}
+
+}  // namespace segearth::pipeline
