@@ -55,15 +55,18 @@ std::vector<int> choose_bands(GDALDataset& ds, const std::string& path, std::vec
 
 // The 2nd and 98th percentiles of a band from GDAL's approximate histogram.
 std::pair<double, double> percentile_stretch(GDALRasterBand& band) {
+    // GDAL's approximate statistics sample whole blocks, which skews small rasters; above ~10
+    // megapixels they are accurate enough and spare reading the whole scene.
+    const int approximate = static_cast<double>(band.GetXSize()) * band.GetYSize() > 1e7 ? TRUE : FALSE;
     double minimum = 0, maximum = 0, mean = 0, stddev = 0;
-    if (band.ComputeStatistics(TRUE, &minimum, &maximum, &mean, &stddev, nullptr, nullptr) != CE_None)
+    if (band.ComputeStatistics(approximate, &minimum, &maximum, &mean, &stddev, nullptr, nullptr) != CE_None)
         throw FileError("cannot compute statistics of band " + std::to_string(band.GetBand()) + ": " +
                         last_gdal_error("GDAL gave no reason") + " (give --scale-range MIN MAX)");
     if (!(maximum > minimum)) return {minimum, minimum + 1};
     constexpr int buckets = 4096;
     std::vector<GUIntBig> histogram(buckets);
     const double width = (maximum - minimum) / buckets;
-    if (band.GetHistogram(minimum - width / 2, maximum + width / 2, buckets, histogram.data(), FALSE, TRUE, nullptr,
+    if (band.GetHistogram(minimum - width / 2, maximum + width / 2, buckets, histogram.data(), FALSE, approximate, nullptr,
                           nullptr) != CE_None)
         return {minimum, maximum};
     GUIntBig total = 0;

@@ -24,7 +24,7 @@ std::string slurp(const std::string& path) {
 
 }  // namespace
 
-RunResult run_segearth(const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {
+Process start_segearth(const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {
     // Output goes to files rather than pipes so a chatty child can never block on a full pipe.
     char out_template[] = "/tmp/segearth-cli-out-XXXXXX";
     char err_template[] = "/tmp/segearth-cli-err-XXXXXX";
@@ -53,22 +53,33 @@ RunResult run_segearth(const std::vector<std::string>& args, const std::map<std:
     for (auto& e : env_strings) envp.push_back(e.data());
     envp.push_back(nullptr);
 
-    pid_t pid = 0;
-    const int rc = posix_spawn(&pid, SEGEARTH_BINARY, &actions, nullptr, argv.data(), envp.data());
+    Process p;
+    const int rc = posix_spawn(&p.pid, SEGEARTH_BINARY, &actions, nullptr, argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
     close(out_fd);
     close(err_fd);
+    if (rc != 0) p.pid = -1;
+    p.out_path = out_template;
+    p.err_path = err_template;
+    return p;
+}
+
+RunResult wait_for(const Process& p) {
     RunResult result;
-    if (rc == 0) {
+    if (p.pid > 0) {
         int status = 0;
-        waitpid(pid, &status, 0);
+        waitpid(p.pid, &status, 0);
         result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     }
-    result.out = slurp(out_template);
-    result.err = slurp(err_template);
-    unlink(out_template);
-    unlink(err_template);
+    result.out = slurp(p.out_path);
+    result.err = slurp(p.err_path);
+    unlink(p.out_path.c_str());
+    unlink(p.err_path.c_str());
     return result;
+}
+
+RunResult run_segearth(const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {
+    return wait_for(start_segearth(args, env));
 }
 
 }  // namespace segearth::test
