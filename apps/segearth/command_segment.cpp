@@ -48,7 +48,7 @@ po::options_description segment_options() {
         ("bg-index", po::value<int64_t>()->value_name("I"), "the background class's index (default 0, or the preset's)");
     po::options_description input("Input");
     input.add_options()
-        ("b", po::value<std::vector<int>>()->composing()->value_name("BAND"),
+        ("band,b", po::value<std::vector<int>>()->composing()->value_name("BAND"),
          "input band for red, green, blue (give it three times; default: the bands labelled RGB, else 1 2 3)")
         ("scale-range", po::value<std::vector<double>>()->multitoken()->composing()->value_name("MIN MAX"),
          "map MIN..MAX to 0..1 (once for all bands or three times); default: Byte as is, other types a "
@@ -121,7 +121,7 @@ int run_segment(const std::vector<std::string>& arguments) {
         throw UsageError("--classes is empty: name at least one class, e.g. --classes \"building;water\"");
     if (vm.count("prob-threshold")) o.classes.prob_threshold = vm["prob-threshold"].as<double>();
     if (vm.count("bg-index")) o.classes.bg_index = vm["bg-index"].as<int64_t>();
-    o.read.bands = value_or<std::vector<int>>(vm, "b", {});
+    o.read.bands = value_or<std::vector<int>>(vm, "band", {});
     const auto ranges = value_or<std::vector<double>>(vm, "scale-range", {});
     if (ranges.size() % 2 != 0) throw UsageError("--scale-range takes two numbers, MIN and MAX");
     for (size_t i = 0; i < ranges.size(); i += 2) o.read.scale_ranges.emplace_back(ranges[i], ranges[i + 1]);

@@ -150,6 +150,10 @@ void OutputRaster::write_block(int band, int x, int y, int w, int h, const void*
         throw FileError("cannot write " + spec_.path + ": " + last_gdal_error("is the disk full?"));
 }
 
+void OutputRaster::set_metadata(const std::map<std::string, std::string>& items) {
+    for (const auto& [key, value] : items) state_->dataset->SetMetadataItem(key.c_str(), value.c_str());
+}
+
 void OutputRaster::commit() {
     GDALDataset& ds = *state_->dataset;
     const bool cog = !state_->cog_temporary.empty();

@@ -172,37 +172,13 @@ SegmentReport segment(const SegmentOptions& o, const Progress& progress) {
     geo::SceneReader reader(o.input, o.read);
     const auto device = choose_device(o.device);
     if (o.threads < 0) throw UsageError("--threads must be positive");
-    if (o.threads > 0) core::set_threads(o.threads);
-    const auto clip_path = core::find_asset(core::clip_weights_asset(), o.clip);
-    const auto upsampling = resolve_upsampler(o.upsampler, report.notes);
-    const auto vocab_path = core::find_asset(core::bpe_vocabulary_asset(), o.vocab);
-    const auto templates_path = core::find_asset(core::prompt_templates_asset(), o.templates);
-
-    auto t = Clock::now();
-    auto clip = core::load_clip(clip_path, device);
-    core::JbuOne upsampler{nullptr};
-    if (upsampling.kind == core::UpsamplerKind::simfeatup)
-        upsampler = core::load_upsampler(upsampling.path, clip.info.config.embed_dim, device).model;
-    report.load_seconds = seconds_since(t);
-
-    t = Clock::now();
-    const core::Tokenizer tokenizer(vocab_path);
-    const fs::path cache = o.text_cache_dir == "-" ? fs::path()
-                           : o.text_cache_dir.empty() ? core::user_cache_dir()
-                                                      : fs::path(o.text_cache_dir);
-    core::TextQueryEncoder encoder(clip.model, tokenizer, core::read_templates(templates_path), cache);
-    const auto text = encoder.encode(classes.vocabulary.query_names());
-    report.text_seconds = seconds_since(t);
-
-    core::WindowSegmenter segmenter(clip.model, text, upsampling.kind, upsampler, {attention, o.cls_lambda});
-
+    // The outputs exist (as temporary files) before the slow part, so that a bad format, creation
+    // option or folder is reported at once.
     const auto& working = reader.working_grid();
     const auto& out_grid = o.output_on_working_grid ? working : reader.native_grid();
     report.working_width = working.width, report.working_height = working.height;
     report.output_width = out_grid.width, report.output_height = out_grid.height;
     report.device = device.str();
-    report.upsampler = core::to_string(upsampling.kind);
-
     geo::OutputRasterSpec spec;
     spec.format = o.format;
     spec.creation_options = o.creation_options;
@@ -210,7 +186,7 @@ SegmentReport segment(const SegmentOptions& o, const Progress& progress) {
     spec.geotransform = out_grid.geotransform;
     spec.crs_wkt = reader.crs_wkt();
     spec.overwrite = o.overwrite;
-    spec.metadata = {
+    std::map<std::string, std::string> metadata{
         {"SEGEARTH_VERSION", SEGEARTH_VERSION},
         {"SEGEARTH_INPUT", fs::path(o.input).filename().string()},
         {"SEGEARTH_CLASSES", vocabulary_spec(classes.vocabulary)},
@@ -220,21 +196,12 @@ SegmentReport segment(const SegmentOptions& o, const Progress& progress) {
         {"SEGEARTH_CLS_LAMBDA", number(o.cls_lambda)},
         {"SEGEARTH_LOGIT_SCALE", number(o.logit_scale)},
         {"SEGEARTH_ATTENTION", core::to_string(attention)},
-        {"SEGEARTH_CLIP", clip_path.filename().string()},
-        {"SEGEARTH_CLIP_CRC32", core::file_crc32(clip_path)},
-        {"SEGEARTH_CLIP_ARCHITECTURE", clip.info.config.name()},
-        {"SEGEARTH_UPSAMPLER", report.upsampler},
         {"SEGEARTH_WINDOW", std::to_string(o.streaming.window) + " stride " + std::to_string(o.streaming.stride)},
         {"SEGEARTH_WORKING_GRID", std::to_string(working.width) + " x " + std::to_string(working.height)},
         {"SEGEARTH_BANDS", std::to_string(reader.bands()[0]) + "," + std::to_string(reader.bands()[1]) + "," +
                                std::to_string(reader.bands()[2])},
         {"SEGEARTH_INPUT_SCALING", reader.scaling_description()},
     };
-    if (upsampling.kind == core::UpsamplerKind::simfeatup) {
-        spec.metadata["SEGEARTH_UPSAMPLER_FILE"] = upsampling.path.filename().string();
-        spec.metadata["SEGEARTH_UPSAMPLER_CRC32"] = core::file_crc32(upsampling.path);
-    }
-
     auto class_spec = spec;
     class_spec.path = o.output;
     class_spec.nodata = 255;
@@ -242,9 +209,10 @@ SegmentReport segment(const SegmentOptions& o, const Progress& progress) {
     class_spec.colours = classes.colours;
     class_spec.band_descriptions = {"class"};
     class_spec.overview_resampling = "NEAREST";
-    geo::OutputRaster class_raster(class_spec);
-
-    std::unique_ptr<geo::OutputRaster> probability_raster, confidence_raster;
+    std::vector<std::unique_ptr<geo::OutputRaster>> rasters;
+    rasters.push_back(std::make_unique<geo::OutputRaster>(class_spec));
+    geo::OutputRaster* probability_raster = nullptr;
+    geo::OutputRaster* confidence_raster = nullptr;
     if (!o.probabilities.empty()) {
         auto p = spec;
         p.path = o.probabilities;
@@ -258,7 +226,8 @@ SegmentReport segment(const SegmentOptions& o, const Progress& progress) {
             p.nodata = -1;
         }
         p.overview_resampling = "AVERAGE";
-        probability_raster = std::make_unique<geo::OutputRaster>(p);
+        rasters.push_back(std::make_unique<geo::OutputRaster>(p));
+        probability_raster = rasters.back().get();
     }
     if (!o.confidence.empty()) {
         auto c = spec;
@@ -267,20 +236,54 @@ SegmentReport segment(const SegmentOptions& o, const Progress& progress) {
         c.nodata = -1;
         c.band_descriptions = {"confidence"};
         c.overview_resampling = "AVERAGE";
-        confidence_raster = std::make_unique<geo::OutputRaster>(c);
+        rasters.push_back(std::make_unique<geo::OutputRaster>(c));
+        confidence_raster = rasters.back().get();
     }
+
+    const auto clip_path = core::find_asset(core::clip_weights_asset(), o.clip);
+    const auto upsampling = resolve_upsampler(o.upsampler, report.notes);
+    const auto vocab_path = core::find_asset(core::bpe_vocabulary_asset(), o.vocab);
+    const auto templates_path = core::find_asset(core::prompt_templates_asset(), o.templates);
+    report.upsampler = core::to_string(upsampling.kind);
+    metadata["SEGEARTH_CLIP"] = clip_path.filename().string();
+    metadata["SEGEARTH_UPSAMPLER"] = report.upsampler;
+    if (upsampling.kind == core::UpsamplerKind::simfeatup)
+        metadata["SEGEARTH_UPSAMPLER_FILE"] = upsampling.path.filename().string();
+
+    if (o.threads > 0) core::set_threads(o.threads);
+    auto t = Clock::now();
+    auto clip = core::load_clip(clip_path, device);
+    core::JbuOne upsampler{nullptr};
+    if (upsampling.kind == core::UpsamplerKind::simfeatup)
+        upsampler = core::load_upsampler(upsampling.path, clip.info.config.embed_dim, device).model;
+    report.load_seconds = seconds_since(t);
+    metadata["SEGEARTH_CLIP_CRC32"] = core::file_crc32(clip_path);
+    metadata["SEGEARTH_CLIP_ARCHITECTURE"] = clip.info.config.name();
+    if (upsampling.kind == core::UpsamplerKind::simfeatup)
+        metadata["SEGEARTH_UPSAMPLER_CRC32"] = core::file_crc32(upsampling.path);
+    for (auto& r : rasters) r->set_metadata(metadata);
+
+    t = Clock::now();
+    const core::Tokenizer tokenizer(vocab_path);
+    const fs::path cache = o.text_cache_dir == "-" ? fs::path()
+                           : o.text_cache_dir.empty() ? core::user_cache_dir()
+                                                      : fs::path(o.text_cache_dir);
+    core::TextQueryEncoder encoder(clip.model, tokenizer, core::read_templates(templates_path), cache);
+    const auto text = encoder.encode(classes.vocabulary.query_names());
+    report.text_seconds = seconds_since(t);
+    if (progress && !progress(0.0, "")) throw Cancelled();
+
+    core::WindowSegmenter segmenter(clip.model, text, upsampling.kind, upsampler, {attention, o.cls_lambda});
 
     auto streaming = o.streaming;
     streaming.output_width = out_grid.width;
     streaming.output_height = out_grid.height;
     SceneSource source(reader);
-    RasterSink sink(reader, o.output_on_working_grid, class_raster, probability_raster.get(), confidence_raster.get());
+    RasterSink sink(reader, o.output_on_working_grid, *rasters.front(), probability_raster, confidence_raster);
     report.stats = segment_stream(segmenter, rule, source, sink, streaming, progress);
 
     const auto write_started = Clock::now();
-    class_raster.commit();
-    if (probability_raster) probability_raster->commit();
-    if (confidence_raster) confidence_raster->commit();
+    for (auto& r : rasters) r->commit();
     report.stats.write_seconds += seconds_since(write_started);
     return report;
 }

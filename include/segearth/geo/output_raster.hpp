@@ -48,6 +48,8 @@ public:
 
     /// A w x h block at (x, y) of one band (1-based), row-major uint8_t or float per spec.type.
     void write_block(int band, int x, int y, int w, int h, const void* data);
+    /// Adds dataset metadata (e.g. what is only known once the models are loaded).
+    void set_metadata(const std::map<std::string, std::string>& items);
     void commit();
 
     const OutputRasterSpec& spec() const { return spec_; }

@@ -1,0 +1,285 @@
+// `segearth segment` end to end on crops of a real aerial GeoTIFF (../shared/data/oem_koeln_50.tif)
+// with the tiny random CLIP and upsampler fixtures: georeferencing, outputs QGIS reads, bad inputs,
+// and interruption. The numbers are random-model numbers; what is checked is the plumbing.
+#include <doctest/doctest.h>
+
+#include "run_segearth.hpp"
+#include "support/test_paths.hpp"
+
+#include <gdal_priv.h>
+#include <gdal_utils.h>
+#include <ogr_spatialref.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <thread>
+
+using segearth::test::fixture;
+using segearth::test::run_segearth;
+using segearth::test::scratch_dir;
+using segearth::test::shared_data_file;
+namespace fs = std::filesystem;
+
+namespace {
+
+using Dataset = std::unique_ptr<GDALDataset>;
+
+Dataset open(const fs::path& path) {
+    GDALAllRegister();
+    Dataset ds(GDALDataset::Open(path.c_str(), GDAL_OF_RASTER));
+    REQUIRE_MESSAGE(ds, "cannot open " << path);
+    return ds;
+}
+
+// gdal_translate with the given arguments, from the Köln tile.
+fs::path translate(const fs::path& out, std::vector<std::string> args) {
+    GDALAllRegister();
+    Dataset src(GDALDataset::Open(shared_data_file("oem_koeln_50.tif").c_str(), GDAL_OF_RASTER));
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    auto* options = GDALTranslateOptionsNew(argv.data(), nullptr);
+    GDALClose(GDALTranslate(out.c_str(), GDALDataset::ToHandle(src.get()), options, nullptr));
+    GDALTranslateOptionsFree(options);
+    REQUIRE(fs::exists(out));
+    return out;
+}
+
+// "segment INPUT OUTPUT" with the tiny models, quiet, without the text cache, then `extra`.
+std::vector<std::string> segment_args(const fs::path& input, const fs::path& output,
+                                      const std::vector<std::string>& extra) {
+    std::vector<std::string> args{"segment", input.string(), output.string(),
+                                  "--clip", fixture("tiny_clip.safetensors").string(),
+                                  "--upsampler", fixture("upsampler.safetensors").string(),
+            "--text-cache", "-", "-q"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+}
+
+std::vector<std::string> concat(std::vector<std::string> a, const std::vector<std::string>& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+}
+
+std::vector<float> read(GDALDataset& ds, int band) {
+    std::vector<float> v(static_cast<size_t>(ds.GetRasterXSize()) * static_cast<size_t>(ds.GetRasterYSize()));
+    REQUIRE(ds.GetRasterBand(band)->RasterIO(GF_Read, 0, 0, ds.GetRasterXSize(), ds.GetRasterYSize(), v.data(),
+                                             ds.GetRasterXSize(), ds.GetRasterYSize(), GDT_Float32, 0, 0) == CE_None);
+    return v;
+}
+
+// Nothing but the inputs: no output, no temporary.
+void check_no_outputs(const fs::path& dir, const std::vector<std::string>& inputs) {
+    for (const auto& entry : fs::directory_iterator(dir)) {
+        const auto name = entry.path().filename().string();
+        CHECK_MESSAGE(std::find(inputs.begin(), inputs.end(), name) != inputs.end(), "left behind: " << name);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("segment: class raster on the input's grid with names, colours, settings; probabilities and confidence") {
+    const auto dir = scratch_dir("cli_segment");
+    const auto input = translate(dir / "crop.tif", {"-srcwin", "400", "300", "200", "150"});
+    const auto r = run_segearth(segment_args(input, dir / "classes.tif",
+                                             {"--preset", "landcover", "--probabilities", (dir / "p.tif").string(),
+                                              "--confidence", (dir / "c.tif").string()}));
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    CHECK(r.err.empty());  // -q
+    auto in = open(input);
+    auto out = open(dir / "classes.tif");
+    std::array<double, 6> gt_in{}, gt_out{};
+    in->GetGeoTransform(gt_in.data());
+    out->GetGeoTransform(gt_out.data());
+    CHECK(gt_out == gt_in);
+    CHECK(out->GetRasterXSize() == 200);
+    CHECK(out->GetRasterYSize() == 150);
+    CHECK(out->GetSpatialRef()->IsSame(in->GetSpatialRef()));
+    GDALRasterBand* band = out->GetRasterBand(1);
+    CHECK(band->GetRasterDataType() == GDT_Byte);
+    CHECK(band->GetNoDataValue() == 255);
+    char** names = band->GetCategoryNames();
+    REQUIRE(CSLCount(names) == 9);
+    CHECK(std::string(names[8]) == "building");
+    CHECK(band->GetColorTable()->GetColorEntry(8)->c1 == 222);
+    CHECK(std::string(out->GetMetadataItem("SEGEARTH_CLASSES")) ==
+          "background;bareland,barren;grass;pavement;road;tree,forest;water,river;cropland;building,roof,house");
+    CHECK(std::string(out->GetMetadataItem("SEGEARTH_UPSAMPLER")) == "simfeatup");
+    CHECK(std::string(out->GetMetadataItem("SEGEARTH_PROB_THRESHOLD")) == "0.1");
+
+    // Classes, probabilities and confidence agree: label = argmax (or background below 0.1).
+    auto p = open(dir / "p.tif");
+    auto c = open(dir / "c.tif");
+    REQUIRE(p->GetRasterCount() == 9);
+    CHECK(std::string(p->GetRasterBand(9)->GetDescription()) == "building");
+    const auto labels = read(*out, 1);
+    const auto confidence = read(*c, 1);
+    std::vector<std::vector<float>> probabilities;
+    for (int b = 1; b <= 9; ++b) probabilities.push_back(read(*p, b));
+    size_t mismatches = 0;
+    std::set<int> seen;
+    for (size_t i = 0; i < labels.size(); ++i) {
+        int best = 0;
+        for (int k = 1; k < 9; ++k)
+            if (probabilities[static_cast<size_t>(k)][i] > probabilities[static_cast<size_t>(best)][i]) best = k;
+        const float top = probabilities[static_cast<size_t>(best)][i];
+        mismatches += std::abs(confidence[i] - top) > 1e-6f;
+        mismatches += static_cast<int>(labels[i]) != (top < 0.1f ? 0 : best);
+        seen.insert(static_cast<int>(labels[i]));
+    }
+    CHECK(mismatches == 0);
+    CHECK(seen.size() > 1);  // a random model still separates something
+    check_no_outputs(dir, {"crop.tif", "classes.tif", "classes.tif.aux.xml", "p.tif", "p.tif.aux.xml", "c.tif",
+                           "c.tif.aux.xml"});
+}
+
+TEST_CASE("segment: working grid by --scale, output on it or on the input's grid; weights from the environment") {
+    const auto dir = scratch_dir("cli_segment_grid");
+    const auto input = translate(dir / "crop.tif", {"-srcwin", "0", "0", "300", "260"});
+    const std::map<std::string, std::string> env{{"SEGEARTH_CLIP", fixture("tiny_clip.safetensors").string()},
+                                                 {"SEGEARTH_UPSAMPLER", fixture("upsampler.safetensors").string()}};
+    auto r = run_segearth({"segment", input.string(), (dir / "working.tif").string(), "--classes", "building;water;road",
+                           "--scale", "0.5", "--output-grid", "working", "--text-cache", "-", "-q"},
+                          env);
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    auto working = open(dir / "working.tif");
+    CHECK(working->GetRasterXSize() == 150);
+    CHECK(working->GetRasterYSize() == 130);
+    std::array<double, 6> gt{};
+    working->GetGeoTransform(gt.data());
+    CHECK(gt[1] == doctest::Approx(1.0));
+    CHECK(std::string(working->GetMetadataItem("SEGEARTH_WORKING_GRID")) == "150 x 130");
+
+    r = run_segearth({"segment", input.string(), (dir / "native.tif").string(), "--classes", "building;water;road",
+                      "--scale", "0.5", "--text-cache", "-"},
+                     env);
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    CHECK(r.err.find("0...10...20...30...40...50...60...70...80...90...100 - done.") != std::string::npos);
+    auto native = open(dir / "native.tif");
+    CHECK(native->GetRasterXSize() == 300);
+    CHECK(native->GetRasterYSize() == 260);
+}
+
+TEST_CASE("segment: nodata pixels get 255, COG output, band selection") {
+    const auto dir = scratch_dir("cli_segment_nodata");
+    const auto input = translate(dir / "crop.tif", {"-srcwin", "500", "500", "180", "120", "-a_nodata", "0"});
+    {
+        // Blank the left 50 columns in all three bands: nodata.
+        Dataset ds(GDALDataset::Open(input.c_str(), GDAL_OF_RASTER | GDAL_OF_UPDATE));
+        std::vector<uint8_t> zeros(50 * 120, 0);
+        for (int b = 1; b <= 3; ++b)
+            REQUIRE(ds->GetRasterBand(b)->RasterIO(GF_Write, 0, 0, 50, 120, zeros.data(), 50, 120, GDT_Byte, 0, 0) ==
+                    CE_None);
+    }
+    const auto r = run_segearth(segment_args(input, dir / "out.tif",
+                                             {"--classes", "building;tree;road", "-of", "COG", "-b", "3", "-b", "2",
+                                              "-b", "1"}));
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    auto out = open(dir / "out.tif");
+    CHECK(std::string(out->GetMetadataItem("LAYOUT", "IMAGE_STRUCTURE")) == "COG");
+    CHECK(std::string(out->GetMetadataItem("SEGEARTH_BANDS")) == "3,2,1");
+    const auto labels = read(*out, 1);
+    size_t wrong = 0;
+    for (int y = 0; y < 120; ++y)
+        for (int x = 0; x < 180; ++x) {
+            const float v = labels[static_cast<size_t>(y * 180 + x)];
+            wrong += x < 50 ? v != 255 : v > 2;
+        }
+    CHECK(wrong == 0);
+}
+
+TEST_CASE("segment: every bad input is a clear error and leaves no file behind") {
+    const auto dir = scratch_dir("cli_segment_errors");
+    const auto input = translate(dir / "crop.tif", {"-srcwin", "0", "0", "64", "64"});
+    const auto grey = translate(dir / "grey.tif", {"-srcwin", "0", "0", "64", "64", "-b", "1"});
+    {
+        std::ofstream(dir / "blank.txt") << "building\n\nwater\n";
+    }
+    const auto out = (dir / "out.tif").string();
+    struct Case {
+        std::vector<std::string> args;
+        int exit_code;
+        std::string message;
+    };
+    const std::vector<Case> cases{
+        {{"segment", (dir / "missing.tif").string(), out, "--classes", "a;b"}, 1,
+         (dir / "missing.tif").string() + ": cannot open as a raster: "},
+        {{"segment", grey.string(), out, "--classes", "a;b"}, 2,
+         grey.string() + " has 1 band; segmentation needs three (red, green, blue): choose them with -b (e.g. -b 1 -b 1 "
+                         "-b 1 for a grey image)"},
+        {{"segment", input.string(), out, "--classes", "a;b", "-b", "1", "-b", "2", "-b", "7"}, 2,
+         "-b 7: " + input.string() + " has bands 1..3"},
+        {{"segment", input.string(), out, "--classes", ""}, 2,
+         "--classes is empty: name at least one class, e.g. --classes \"building;water\""},
+        {{"segment", input.string(), out}, 2,
+         "no classes given: use --classes \"building,roof;water;road\", --classes-file FILE or --preset NAME"},
+        {{"segment", input.string(), out, "--classes-file", (dir / "blank.txt").string()}, 1,
+         (dir / "blank.txt").string() + ":2: blank line; every line is one class (synonyms separated by commas): "
+                                        "remove the blank line or comment it with '#'"},
+        {{"segment", input.string(), out, "--classes", "a;b", "--window", "112", "--stride", "112"}, 2,
+         "--stride 112 with --window 112: the stride must be at least 1 and smaller than the window"},
+        {{"segment", input.string(), out, "--classes", "a;b", "--preset", "water"}, 2,
+         "give only one of --classes, --classes-file and --preset"},
+        {{"segment", input.string(), out, "--preset", "forest"}, 2, "--preset forest: no such preset (known: "},
+        {{"segment", input.string(), out, "--classes", "a;b", "--clip", "/nonexistent/ViT-B-16.pt"}, 1,
+         "/nonexistent/ViT-B-16.pt: the CLIP weights given by --clip does not exist or is not a file"},
+        {{"segment", input.string(), out, "--classes", "a;b", "--clip", fixture("tiny_clip.safetensors").string(),
+          "--upsampler", "/nonexistent/up.ckpt"},
+         1, "/nonexistent/up.ckpt: the SimFeatUp upsampler weights given by --upsampler does not exist or is not a file"},
+        {{"segment", input.string(), out, "--classes", "a;b", "--clip", fixture("tiny_clip.safetensors").string(),
+          "--upsampler", fixture("upsampler_768.safetensors").string()},
+         1, fixture("upsampler_768.safetensors").string() + ": this upsampler was trained for 768-wide features"},
+        {{"segment", input.string(), out, "--classes", "a;b", "--device", "tpu"}, 2, "--device tpu: use auto, cpu, cuda or cuda:N"},
+        {{"segment", input.string(), out, "--classes", "a;b", "-of", "PNG"}, 2,
+         "-of PNG: GDAL's driver cannot write a raster piece by piece; use GTiff or COG"},
+        {{"segment", input.string(), input.string(), "--classes", "a;b", "--overwrite"}, 2,
+         input.string() + " is the input: choose another output name"},
+    };
+    for (const auto& c : cases) {
+        CAPTURE(c.message);
+        const auto r = run_segearth(concat(c.args, {"--text-cache", "-"}));
+        CHECK(r.exit_code == c.exit_code);
+        CHECK_MESSAGE(r.err.find("segearth: " + c.message) == 0, r.err);
+        check_no_outputs(dir, {"crop.tif", "grey.tif", "blank.txt"});
+    }
+
+    // An existing output is never replaced without --overwrite.
+    { std::ofstream(out) << "precious"; }
+    const auto r = run_segearth(segment_args(input, out, {"--classes", "a;b"}));
+    CHECK(r.exit_code == 2);
+    CHECK(r.err == "segearth: output " + out + " already exists: use --overwrite to replace it\n");
+    std::ifstream kept(out);
+    std::string content;
+    kept >> content;
+    CHECK(content == "precious");
+    const auto replaced = run_segearth(segment_args(input, out, {"--classes", "a;b", "--overwrite"}));
+    CHECK(replaced.exit_code == 0);
+    CHECK(open(out)->GetRasterXSize() == 64);
+}
+
+TEST_CASE("segment: Ctrl-C stops the run with exit code 130 and leaves no output that looks complete") {
+    const auto dir = scratch_dir("cli_segment_sigint");
+    const auto input = translate(dir / "scene.tif", {"-outsize", "400%", "100%"});  // 4000 x 1000: ~2 minutes of windows
+    const auto out = dir / "out.tif";
+    auto process = segearth::test::start_segearth(
+        segment_args(input, out, {"--classes", "a;b", "--probabilities", (dir / "p.tif").string()}));
+    // Wait until the outputs are being written (their temporary files exist), then interrupt.
+    bool started = false;
+    for (int i = 0; i < 600 && !started; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        for (const auto& entry : fs::directory_iterator(dir))
+            started = started || entry.path().filename().string().find(".part") != std::string::npos;
+    }
+    CHECK(started);
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    kill(process.pid, SIGINT);
+    const auto r = segearth::test::wait_for(process);
+    CHECK(r.exit_code == 130);
+    CHECK(r.err.find("segearth: cancelled") != std::string::npos);
+    check_no_outputs(dir, {"scene.tif"});
+}
