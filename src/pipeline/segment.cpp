@@ -281,6 +281,7 @@ SegmentReport segment(const SegmentOptions& o, const Progress& progress) {
     SceneSource source(reader);
     RasterSink sink(reader, o.output_on_working_grid, *rasters.front(), probability_raster, confidence_raster);
     report.stats = segment_stream(segmenter, rule, source, sink, streaming, progress);
+    report.model = segmenter.timings();
 
     const auto write_started = Clock::now();
     for (auto& r : rasters) r->commit();

@@ -83,7 +83,7 @@ void check_no_outputs(const fs::path& dir, const std::vector<std::string>& input
 
 }  // namespace
 
-TEST_CASE("segment: class raster on the input's grid with names, colours, settings; probabilities and confidence") {
+TEST_CASE("segment: class raster on the input's grid with names, colours, settings - probabilities and confidence") {
     const auto dir = scratch_dir("cli_segment");
     const auto input = translate(dir / "crop.tif", {"-srcwin", "400", "300", "200", "150"});
     const auto r = run_segearth(segment_args(input, dir / "classes.tif",
@@ -138,7 +138,7 @@ TEST_CASE("segment: class raster on the input's grid with names, colours, settin
                            "c.tif.aux.xml"});
 }
 
-TEST_CASE("segment: working grid by --scale, output on it or on the input's grid; weights from the environment") {
+TEST_CASE("segment: working grid by --scale, output on it or on the input's grid - weights from the environment") {
     const auto dir = scratch_dir("cli_segment_grid");
     const auto input = translate(dir / "crop.tif", {"-srcwin", "0", "0", "300", "260"});
     const std::map<std::string, std::string> env{{"SEGEARTH_CLIP", fixture("tiny_clip.safetensors").string()},

@@ -31,7 +31,7 @@ BandSpec constant(double value, GDALColorInterp colour = GCI_Undefined) {
 
 }  // namespace
 
-TEST_CASE("bands labelled red, green and blue are used in that order; otherwise 1, 2, 3") {
+TEST_CASE("bands labelled red, green and blue are used in that order - otherwise 1, 2, 3") {
     const auto dir = scratch_dir("scene_bands");
     const auto bgrn = make_raster((dir / "bgrn.tif").string(), 8, 6, GDT_Byte,
                                   {constant(10, GCI_BlueBand), constant(20, GCI_GreenBand), constant(30, GCI_RedBand),

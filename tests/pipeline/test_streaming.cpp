@@ -142,7 +142,7 @@ TEST_CASE("streaming equals whole-image processing: odd sizes, small scenes, str
         check_streaming_equals_whole(c.h, c.w, c.out_h, c.out_w, 48, 32, c.panel);
 }
 
-TEST_CASE("windows that are entirely nodata are skipped; nodata never changes valid pixels' windows") {
+TEST_CASE("windows that are entirely nodata are skipped - nodata never changes valid pixels' windows") {
     const int64_t h = 100, w = 130;
     torch::manual_seed(2);
     const auto image = torch::rand({3, h, w});

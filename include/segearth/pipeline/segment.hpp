@@ -37,6 +37,7 @@ struct SegmentOptions {
 
 struct SegmentReport {
     StreamingStats stats;
+    core::WindowTimings model;  ///< the model's time split (CLIP, upsampler, similarity)
     int64_t working_width = 0, working_height = 0, output_width = 0, output_height = 0;
     std::string device, upsampler, notes;  ///< notes: what the user should know (e.g. no upsampler weights)
     double load_seconds = 0, text_seconds = 0;

@@ -2,6 +2,9 @@
 
 #include <segearth/error.hpp>
 
+#include <chrono>
+
+#include <torch/cuda.h>
 #include <torch/nn/functional/padding.h>
 #include <torch/nn/functional/upsampling.h>
 
@@ -16,6 +19,12 @@ torch::Tensor normalise(const torch::Tensor& rgb01) {
     const auto mean = torch::tensor({0.48145466, 0.4578275, 0.40821073}, options).view({1, 3, 1, 1});
     const auto stddev = torch::tensor({0.26862954, 0.26130258, 0.27577711}, options).view({1, 3, 1, 1});
     return (rgb01.to(torch::kFloat32) - mean) / stddev;
+}
+
+// Seconds since `start`, after the device has finished its queued work.
+double elapsed(std::chrono::steady_clock::time_point start, const torch::Device& device) {
+    if (device.is_cuda()) torch::cuda::synchronize(device.index());
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 torch::Tensor resize_bilinear(const torch::Tensor& x, int64_t h, int64_t w) {
@@ -79,7 +88,10 @@ torch::Tensor WindowSegmenter::logits(const torch::Tensor& windows) {
 
 torch::Tensor WindowSegmenter::logits_of_padded(const torch::Tensor& x) {
     const int64_t h = x.size(2), w = x.size(3);
+    auto start = std::chrono::steady_clock::now();
     auto dense = clip_->visual->dense(x, options_.attention);
+    timings_.clip += elapsed(start, device());
+    timings_.windows += x.size(0);
     const auto cls = F::normalize(dense.cls, F::NormalizeFuncOptions().dim(1));
     // The global bias (METHOD.md 5): lambda * <c, T_q>, the same for every pixel of a window.
     const auto bias = (options_.cls_lambda * torch::matmul(cls, text_queries_.t())).view({x.size(0), -1, 1, 1});
@@ -87,12 +99,16 @@ torch::Tensor WindowSegmenter::logits_of_padded(const torch::Tensor& x) {
         const auto unit = F::normalize(features, F::NormalizeFuncOptions().dim(1));
         return torch::einsum("nehw,qe->nqhw", {unit, text_queries_});
     };
-    switch (kind_) {
-        case UpsamplerKind::simfeatup: return similarity(upsampler_->forward(dense.patches, x)) + bias;
-        case UpsamplerKind::bilinear: return similarity(resize_bilinear(dense.patches, h, w)) + bias;
-        case UpsamplerKind::none: return resize_bilinear(similarity(dense.patches) + bias, h, w);
-    }
-    return {};
+    torch::Tensor features = dense.patches;
+    start = std::chrono::steady_clock::now();
+    if (kind_ == UpsamplerKind::simfeatup) features = upsampler_->forward(dense.patches, x);
+    if (kind_ == UpsamplerKind::bilinear) features = resize_bilinear(dense.patches, h, w);
+    timings_.upsampler += elapsed(start, device());
+    start = std::chrono::steady_clock::now();
+    auto logits = similarity(features) + bias;
+    if (kind_ == UpsamplerKind::none) logits = resize_bilinear(logits, h, w);
+    timings_.similarity += elapsed(start, device());
+    return logits;
 }
 
 }  // namespace segearth::core

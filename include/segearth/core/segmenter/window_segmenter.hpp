@@ -22,6 +22,12 @@ enum class UpsamplerKind {
 };
 const char* to_string(UpsamplerKind kind);
 
+/// Where the time of logits() went, in seconds (on CUDA, measured after a synchronisation).
+struct WindowTimings {
+    double clip = 0, upsampler = 0, similarity = 0;
+    int64_t windows = 0;
+};
+
 struct WindowSegmenterOptions {
     AttentionKind attention = AttentionKind::segearth;
     double cls_lambda = -0.3;  ///< weight of <[CLS], T_q> added to every pixel's logit (METHOD.md 5)
@@ -44,6 +50,7 @@ public:
     torch::Device device() const;
     UpsamplerKind upsampler_kind() const { return kind_; }
     const WindowSegmenterOptions& options() const { return options_; }
+    const WindowTimings& timings() const { return timings_; }
 
     /// Smallest window side the upsampler accepts: its 11 x 11 reflect-padded window needs at least
     /// 3 tokens (6 pixels after the first x2 step). Smaller windows are padded up to it.
@@ -57,6 +64,7 @@ private:
     UpsamplerKind kind_;
     JbuOne upsampler_;
     WindowSegmenterOptions options_;
+    WindowTimings timings_;
 };
 
 }  // namespace segearth::core

@@ -1,0 +1,143 @@
+// End-to-end benchmark of `segearth segment` (the real binary, as users run it): ViT-B/16 + jbu_one
+// with random weights (speed does not depend on them) written in the formats users have.
+//   1. windows per second and megapixels per second on a real 1000 x 1000 aerial tile, native grid;
+//   2. peak RSS and wall time on Byte scenes of 5000, 10000 and 20000 pixels a side (VRT mosaics of
+//      that tile) at --scale 0.05, to show memory does not grow with the scene;
+//   3. the time split reported by segment (CLIP, upsampler, reading, writing).
+//
+//   build/bench/bench_segment [--image TILE.tif] [--threads 2] [--work DIR] [--skip-native] [--skip-scenes]
+#include <segearth/core/blas_runtime.hpp>
+#include <segearth/core/clip_model.hpp>
+#include <segearth/core/upsampler/upsampler_file.hpp>
+#include <segearth/core/weights.hpp>
+
+#include <torch/torch.h>
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+extern char** environ;
+namespace fs = std::filesystem;
+using namespace segearth::core;
+
+namespace {
+
+struct Run {
+    int exit_code = -1;
+    double wall_seconds = 0;
+    double peak_rss_mb = 0;
+    std::string summary;  // segment's last stderr line
+};
+
+Run run(const std::vector<std::string>& args, const fs::path& log) {
+    std::vector<char*> argv;
+    std::vector<std::string> copy = args;
+    for (auto& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const auto start = std::chrono::steady_clock::now();
+    pid_t pid = 0;
+    Run r;
+    if (posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ) != 0) return r;
+    posix_spawn_file_actions_destroy(&actions);
+    int status = 0;
+    rusage usage{};
+    wait4(pid, &status, 0, &usage);
+    r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.peak_rss_mb = static_cast<double>(usage.ru_maxrss) / 1024.0;
+    std::ifstream in(log);
+    for (std::string line; std::getline(in, line);)
+        if (!line.empty()) r.summary = line;
+    return r;
+}
+
+// A size x size Byte scene made of copies of the tile, georeferenced like the tile.
+fs::path mosaic(const fs::path& tile, int tile_size, int size, const fs::path& out) {
+    std::ofstream vrt(out);
+    vrt << "<VRTDataset rasterXSize=\"" << size << "\" rasterYSize=\"" << size << "\">\n"
+        << "  <GeoTransform>346000, 0.5, 0, 5648000, 0, -0.5</GeoTransform>\n";
+    for (int band = 1; band <= 3; ++band) {
+        vrt << "  <VRTRasterBand dataType=\"Byte\" band=\"" << band << "\">\n";
+        for (int y = 0; y < size; y += tile_size)
+            for (int x = 0; x < size; x += tile_size)
+                vrt << "    <SimpleSource><SourceFilename relativeToVRT=\"0\">" << tile.string()
+                    << "</SourceFilename><SourceBand>" << band << "</SourceBand><SrcRect xOff=\"0\" yOff=\"0\" xSize=\""
+                    << tile_size << "\" ySize=\"" << tile_size << "\"/><DstRect xOff=\"" << x << "\" yOff=\"" << y
+                    << "\" xSize=\"" << tile_size << "\" ySize=\"" << tile_size << "\"/></SimpleSource>\n";
+        vrt << "  </VRTRasterBand>\n";
+    }
+    vrt << "</VRTDataset>\n";
+    return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    select_blas_core_type(argc, argv);
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);
+    fs::path image = SEGEARTH_BENCH_IMAGE, work = fs::temp_directory_path() / "segearth-bench-segment";
+    std::string threads = "2";
+    bool native = true, scenes = true;
+    for (int i = 1; i < argc; ++i) {
+        const std::string flag = argv[i];
+        if (flag == "--image" && i + 1 < argc) image = argv[++i];
+        else if (flag == "--threads" && i + 1 < argc) threads = argv[++i];
+        else if (flag == "--work" && i + 1 < argc) work = argv[++i];
+        else if (flag == "--skip-native") native = false;
+        else if (flag == "--skip-scenes") scenes = false;
+    }
+    fs::create_directories(work);
+
+    // Random ViT-B/16 and jbu_one, saved as users' files would be.
+    torch::manual_seed(0);
+    const auto clip_file = work / "vit_b16_random.safetensors", up_file = work / "jbu_one_random.safetensors";
+    {
+        ClipModel clip(ClipConfig::named("ViT-B/16"));
+        TensorMap tensors;
+        for (const auto& p : clip->named_parameters()) tensors[p.key()] = p.value().detach().to(torch::kFloat16);
+        write_safetensors(clip_file, tensors);
+        JbuOne up(512);
+        save_upsampler(up_file, up);
+    }
+    const std::vector<std::string> common{SEGEARTH_BINARY, "segment", "--clip", clip_file.string(), "--upsampler",
+                                          up_file.string(), "--classes", "background;building,roof;road;tree;water",
+                                          "--threads", threads, "--overwrite", "--text-cache", work.string()};
+    std::printf("segearth segment, ViT-B/16 + jbu_one (random weights), %s threads\n", threads.c_str());
+    // Warm the text cache so that the runs below measure the scene, not the 80-template text encoding.
+    run([&] { auto a = common; a.insert(a.begin() + 2, {image.string(), (work / "warm.tif").string(), "--long-side", "32"}); return a; }(),
+        work / "warm.log");
+
+    if (native) {
+        auto args = common;
+        args.insert(args.begin() + 2, {image.string(), (work / "native.tif").string()});
+        const auto r = run(args, work / "native.log");
+        std::printf("native grid, %s: exit %d, %.1f s wall, peak RSS %.0f MB\n  %s\n", image.filename().c_str(),
+                    r.exit_code, r.wall_seconds, r.peak_rss_mb, r.summary.c_str());
+        // 1000 x 1000 at window 224 / stride 112: 8 x 8 windows.
+        std::printf("  -> %.2f windows/s, %.3f megapixels/s end to end\n", 64.0 / r.wall_seconds, 1.0 / r.wall_seconds);
+    }
+    if (scenes) {
+        for (int size : {5000, 10000, 20000}) {
+            const auto scene = mosaic(fs::absolute(image), 1000, size, work / ("scene_" + std::to_string(size) + ".vrt"));
+            auto args = common;
+            args.insert(args.begin() + 2, {scene.string(), (work / "scene.tif").string(), "--scale", "0.05"});
+            const auto r = run(args, work / "scene.log");
+            std::printf("%d x %d Byte scene at --scale 0.05: exit %d, %.1f s wall, peak RSS %.0f MB\n  %s\n", size, size,
+                        r.exit_code, r.wall_seconds, r.peak_rss_mb, r.summary.c_str());
+        }
+    }
+    return 0;
+}
