@@ -21,6 +21,12 @@ void set_gdal_config(const std::string& key, const std::string& value) {
     CPLSetConfigOption(key.c_str(), value.c_str());
 }
 
+void limit_gdal_cache(long long bytes) {
+    ensure_gdal();
+    if (CPLGetConfigOption("GDAL_CACHEMAX", nullptr)) return;
+    if (GDALGetCacheMax64() > bytes) GDALSetCacheMax64(bytes);
+}
+
 std::string last_gdal_error(const std::string& fallback) {
     const char* message = CPLGetLastErrorMsg();
     return message && *message ? std::string(message) : fallback;

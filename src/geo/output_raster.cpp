@@ -154,16 +154,34 @@ void OutputRaster::set_metadata(const std::map<std::string, std::string>& items)
     for (const auto& [key, value] : items) state_->dataset->SetMetadataItem(key.c_str(), value.c_str());
 }
 
-void OutputRaster::commit() {
+namespace {
+
+// GDAL's progress callback asking the caller's keep_going().
+int keep_going_callback(double, const char*, void* data) {
+    const auto& keep_going = *static_cast<const std::function<bool()>*>(data);
+    return !keep_going || keep_going() ? TRUE : FALSE;
+}
+
+}  // namespace
+
+void OutputRaster::finish(const std::function<bool()>& keep_going) {
+    if (!state_->dataset) throw Error("OutputRaster::finish called twice");
     GDALDataset& ds = *state_->dataset;
     const bool cog = !state_->cog_temporary.empty();
+    auto* callback_data = const_cast<std::function<bool()>*>(&keep_going);
+    const auto check_cancel = [&] {
+        if (keep_going && !keep_going()) throw Cancelled();
+    };
     CPLErrorReset();
     if (!cog && !spec_.overview_resampling.empty()) {
         std::vector<int> levels;
         for (int f = 2; std::max(spec_.width, spec_.height) / f >= 256; f *= 2) levels.push_back(f);
         if (!levels.empty() && ds.BuildOverviews(spec_.overview_resampling.c_str(), static_cast<int>(levels.size()),
-                                                 levels.data(), 0, nullptr, nullptr, nullptr) != CE_None)
+                                                 levels.data(), 0, nullptr, keep_going_callback,
+                                                 callback_data) != CE_None) {
+            check_cancel();
             throw FileError("cannot build overviews of " + spec_.path + ": " + last_gdal_error("?"));
+        }
     }
     if (cog) {
         std::vector<std::string> defaults{"COMPRESS=DEFLATE", "BIGTIFF=IF_SAFER"};
@@ -172,13 +190,21 @@ void OutputRaster::commit() {
         GDALDriver* driver = GetGDALDriverManager()->GetDriverByName("COG");
         if (!driver) throw UsageError("-of COG: this GDAL has no COG driver (it needs GDAL 3.1 or later)");
         std::unique_ptr<GDALDataset> copy(driver->CreateCopy(state_->cog_temporary.c_str(), &ds, FALSE, options.get(),
-                                                             nullptr, nullptr));
-        if (!copy) throw FileError("cannot write " + spec_.path + " as COG: " + last_gdal_error("?"));
+                                                             keep_going_callback, callback_data));
+        if (!copy) {
+            check_cancel();
+            throw FileError("cannot write " + spec_.path + " as COG: " + last_gdal_error("?"));
+        }
         copy.reset();
     }
     state_->dataset.reset();  // closes and flushes
     if (CPLGetLastErrorType() >= CE_Failure)
         throw FileError("cannot finish " + spec_.path + ": " + last_gdal_error("?"));
+}
+
+void OutputRaster::publish() {
+    if (state_->dataset) throw Error("OutputRaster::publish before finish");
+    const bool cog = !state_->cog_temporary.empty();
     const std::string& finished = cog ? state_->cog_temporary : state_->temporary;
     const std::string aux = spec_.path + ".aux.xml";
     if (exists(aux)) VSIUnlink(aux.c_str());  // a stale sidecar of the file being replaced

@@ -84,28 +84,31 @@ std::pair<double, double> percentile_stretch(GDALRasterBand& band) {
     return high > low ? std::pair{low, high} : std::pair{minimum, maximum};
 }
 
+// Geodesic lengths (metres, on the CRS's ellipsoid) of one pixel step east and south at the scene's
+// centre: right for geographic CRSs and for projections whose map units are not ground metres
+// (Web Mercator's are 1/cos(latitude) too long).
 std::array<double, 2> pixel_size_metres(GDALDataset& ds, const std::string& path) {
     std::array<double, 6> gt{};
     const OGRSpatialReference* srs = ds.GetSpatialRef();
     if (ds.GetGeoTransform(gt.data()) != CE_None || !srs)
         throw UsageError(path + " is not georeferenced, so --gsd cannot be applied: use --scale or --long-side");
-    const double dx = std::hypot(gt[1], gt[4]), dy = std::hypot(gt[2], gt[5]);
-    if (srs->IsProjected()) return {dx * srs->GetLinearUnits(), dy * srs->GetLinearUnits()};
-    if (!srs->IsGeographic())
-        throw UsageError(path + ": the pixel size of a " + std::string(srs->GetName() ? srs->GetName() : "") +
-                         " CRS cannot be converted to metres: use --scale or --long-side");
-    // Geographic: geodesic lengths of one pixel step at the scene's centre, on the CRS's ellipsoid.
+    std::unique_ptr<OGRSpatialReference> geographic(srs->CloneGeogCS());
+    if (!geographic)
+        throw UsageError(path + ": its CRS has no ellipsoid, so --gsd cannot be applied: use --scale or --long-side");
+    geographic->SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);  // x = longitude, y = latitude
+    std::unique_ptr<OGRCoordinateTransformation> to_lonlat(OGRCreateCoordinateTransformation(srs, geographic.get()));
+    if (!to_lonlat) throw UsageError(path + ": cannot convert its CRS to longitude/latitude for --gsd");
     OGRErr err = OGRERR_NONE;
-    const double a = srs->GetSemiMajor(&err);
-    const double inverse_flattening = srs->GetInvFlattening(&err);
+    const double a = geographic->GetSemiMajor(&err);
+    const double inverse_flattening = geographic->GetInvFlattening(&err);
     geod_geodesic g{};
     geod_init(&g, a, inverse_flattening > 0 ? 1.0 / inverse_flattening : 0.0);
-    const double degree_scale = srs->GetAngularUnits() * 180.0 / M_PI;
     const double cx = ds.GetRasterXSize() / 2.0, cy = ds.GetRasterYSize() / 2.0;
     const auto lonlat = [&](double px, double py) {
-        // GDAL's geotransform of a geographic raster is (longitude, latitude) whatever the CRS's axis order.
-        return std::array<double, 2>{(gt[0] + px * gt[1] + py * gt[2]) * degree_scale,
-                                     (gt[3] + px * gt[4] + py * gt[5]) * degree_scale};
+        double x = gt[0] + px * gt[1] + py * gt[2], y = gt[3] + px * gt[4] + py * gt[5];
+        if (!to_lonlat->Transform(1, &x, &y))
+            throw UsageError(path + ": cannot convert the scene's centre to longitude/latitude for --gsd");
+        return std::array<double, 2>{x, y};
     };
     const auto distance = [&](std::array<double, 2> p, std::array<double, 2> q) {
         double s12 = 0;
@@ -136,12 +139,13 @@ Grid choose_working_grid(GDALDataset& ds, const std::string& path, const GridReq
             break;
         }
     }
+    const double width = std::round(native.width * sx), height = std::round(native.height * sy);
+    if (!(width <= 1e6 && height <= 1e6))
+        throw UsageError("the working grid would be " + std::to_string(width) + " x " + std::to_string(height) +
+                         " pixels: check --gsd/--scale/--long-side");
     Grid working;
-    working.width = std::max(1, static_cast<int>(std::lround(native.width * sx)));
-    working.height = std::max(1, static_cast<int>(std::lround(native.height * sy)));
-    if (working.width > 1000000 || working.height > 1000000)
-        throw UsageError("the working grid would be " + std::to_string(working.width) + " x " +
-                         std::to_string(working.height) + " pixels: check --gsd/--scale/--long-side");
+    working.width = std::max(1, static_cast<int>(width));
+    working.height = std::max(1, static_cast<int>(height));
     if (native.geotransform) {
         auto gt = *native.geotransform;
         const double fx = static_cast<double>(native.width) / working.width;
@@ -157,6 +161,9 @@ DatasetPtr resampled_view(GDALDataset& source, const std::vector<int>& bands, co
     std::vector<std::string> args{"-of", "VRT", "-outsize", std::to_string(working.width),
                                   std::to_string(working.height), "-r", "bilinear", "-ot", "Float32"};
     for (int b : bands) args.insert(args.end(), {"-b", std::to_string(b)});
+    // gdal_translate carries a per-dataset mask only when it is not an alpha band; ask for it.
+    const int flags = source.GetRasterBand(bands[0])->GetMaskFlags();
+    if ((flags & GMF_PER_DATASET) && !(flags & GMF_ALL_VALID)) args.insert(args.end(), {"-mask", "mask"});
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);

@@ -7,6 +7,7 @@
 #include <segearth/core/tokenizer.hpp>
 #include <segearth/core/upsampler/upsampler_file.hpp>
 #include <segearth/error.hpp>
+#include <segearth/geo/gdal_setup.hpp>
 #include <segearth/geo/output_raster.hpp>
 
 #include <torch/cuda.h>
@@ -90,18 +91,18 @@ public:
         : reader_(reader), working_grid_(working_grid), classes_(classes), probabilities_(probabilities),
           confidence_(confidence) {}
 
-    void write(int64_t x, int64_t y, const core::Decision& block) override {
+    void write(int64_t x, int64_t y, const core::Decision& block, const torch::Tensor& covered) override {
         const int h = static_cast<int>(block.labels.size(0)), w = static_cast<int>(block.labels.size(1));
         auto valid = torch::empty({h, w}, torch::kUInt8);
         reader_.read_valid(working_grid_, static_cast<int>(x), static_cast<int>(y), w, h, valid.data_ptr<uint8_t>());
-        const auto invalid = valid.eq(0);
+        const auto invalid = valid.eq(0).logical_or(covered.logical_not());
         const auto labels = block.labels.masked_fill(invalid, 255).contiguous();
         classes_.write_block(1, static_cast<int>(x), static_cast<int>(y), w, h, labels.data_ptr<uint8_t>());
         if (probabilities_) {
             const bool as_byte = probabilities_->spec().type == geo::PixelType::byte;
             for (int64_t c = 0; c < block.probabilities.size(0); ++c) {
                 const auto p = block.probabilities[c];
-                const auto band = as_byte ? (p * 255).round().masked_fill(invalid, 0).to(torch::kUInt8).contiguous()
+                const auto band = as_byte ? (p * 254).round().masked_fill(invalid, 255).to(torch::kUInt8).contiguous()
                                           : p.masked_fill(invalid, -1).contiguous();
                 probabilities_->write_block(static_cast<int>(c + 1), static_cast<int>(x), static_cast<int>(y), w, h,
                                             band.data_ptr());
@@ -161,14 +162,18 @@ SegmentReport segment(const SegmentOptions& o, const Progress& progress) {
     std::vector<std::string> outputs{o.output};
     if (!o.probabilities.empty()) outputs.push_back(o.probabilities);
     if (!o.confidence.empty()) outputs.push_back(o.confidence);
+    const auto same_file = [](const std::string& a, const std::string& b) {
+        std::error_code ec;
+        return fs::equivalent(a, b, ec) || fs::absolute(a).lexically_normal() == fs::absolute(b).lexically_normal();
+    };
     for (size_t i = 0; i < outputs.size(); ++i) {
         geo::check_output_path(outputs[i], o.overwrite, "output");
-        std::error_code ec;
-        if (fs::equivalent(outputs[i], o.input, ec))
-            throw UsageError(outputs[i] + " is the input: choose another output name");
+        if (same_file(outputs[i], o.input)) throw UsageError(outputs[i] + " is the input: choose another output name");
         for (size_t j = 0; j < i; ++j)
-            if (outputs[i] == outputs[j]) throw UsageError(outputs[i] + " is given as two different outputs");
+            if (same_file(outputs[i], outputs[j]))
+                throw UsageError(outputs[i] + " is given as two different outputs");
     }
+    geo::limit_gdal_cache(o.streaming.ram_mb * 1024 * 1024 / 8);
     geo::SceneReader reader(o.input, o.read);
     const auto device = choose_device(o.device);
     if (o.threads < 0) throw UsageError("--threads must be positive");
@@ -219,8 +224,10 @@ SegmentReport segment(const SegmentOptions& o, const Progress& progress) {
         p.band_count = static_cast<int>(rule.class_count);
         p.band_descriptions = classes.vocabulary.class_names();
         if (o.probabilities_type == "Byte") {
+            // 0..254 so that 255 stays free for nodata.
             p.type = geo::PixelType::byte;
-            p.scale_offset = std::pair{1.0 / 255.0, 0.0};
+            p.scale_offset = std::pair{1.0 / 254.0, 0.0};
+            p.nodata = 255;
         } else {
             p.type = geo::PixelType::float32;
             p.nodata = -1;
@@ -257,6 +264,7 @@ SegmentReport segment(const SegmentOptions& o, const Progress& progress) {
     if (upsampling.kind == core::UpsamplerKind::simfeatup)
         upsampler = core::load_upsampler(upsampling.path, clip.info.config.embed_dim, device).model;
     report.load_seconds = seconds_since(t);
+    if (progress && !progress(0.0, "")) throw Cancelled();
     metadata["SEGEARTH_CLIP_CRC32"] = core::file_crc32(clip_path);
     metadata["SEGEARTH_CLIP_ARCHITECTURE"] = clip.info.config.name();
     if (upsampling.kind == core::UpsamplerKind::simfeatup)
@@ -284,7 +292,10 @@ SegmentReport segment(const SegmentOptions& o, const Progress& progress) {
     report.model = segmenter.timings();
 
     const auto write_started = Clock::now();
-    for (auto& r : rasters) r->commit();
+    // All outputs are completed under their temporary names before any is renamed into place.
+    const auto keep_going = [&] { return !progress || progress(1.0, ""); };
+    for (auto& r : rasters) r->finish(keep_going);
+    for (auto& r : rasters) r->publish();
     report.stats.write_seconds += seconds_since(write_started);
     return report;
 }

@@ -92,9 +92,13 @@ struct RowJob {
     torch::Tensor rgb, valid;  // the window row's pixels over the panel's read columns
 };
 
+// Finished working rows of one panel, averaged, and the output rows [out_begin, out_end) they decide.
 struct EmitJob {
-    int64_t x = 0, y = 0;
-    core::Decision decision;
+    size_t panel = 0;
+    int64_t out_begin = 0, out_end = 0;
+    int64_t first_row = 0;  // the working row of mean_logits' row 0
+    torch::Tensor mean_logits;  // (Q, rows, panel width) at working resolution
+    torch::Tensor covered;      // (1, rows, panel width): 1 where at least one window was computed
 };
 
 // Logit sums and window counts for working rows [top, top + rows) over one panel's columns.
@@ -119,6 +123,10 @@ public:
     /// Averaged logits of rows [begin, end); 0 where no window was computed (all nodata).
     torch::Tensor mean(int64_t begin, int64_t end) const {
         return sum_.narrow(1, begin - top_, end - begin) / count_.narrow(1, begin - top_, end - begin).clamp_min(1);
+    }
+    /// 1 where rows [begin, end) had at least one window, else 0 (all-nodata windows were skipped).
+    torch::Tensor covered(int64_t begin, int64_t end) const {
+        return (count_.narrow(1, begin - top_, end - begin) > 0).to(torch::kFloat32);
     }
     void drop_before(int64_t row) {
         const int64_t drop = std::min(row - top_, sum_.size(1));
@@ -193,8 +201,8 @@ StreamingStats segment_stream(core::WindowSegmenter& segmenter, const core::Deci
     };
 
     const auto compute_stage = [&](std::shared_ptr<RowJob> job) -> std::shared_ptr<EmitJob> {
-        const size_t row = job->row;
-        const auto& p = panels[job->panel];
+        const size_t row = job->row, job_panel = job->panel;
+        const auto& p = panels[job_panel];
         const auto& r = row_spans[row];
         if (row == 0) accumulator.reset(queries, p.end - p.begin), next_out_row = 0;
         accumulator.extend_to(r.end);
@@ -237,25 +245,44 @@ StreamingStats segment_stream(core::WindowSegmenter& segmenter, const core::Deci
         int64_t out_end = next_out_row;
         while (out_end < out_height && rows.hi[static_cast<size_t>(out_end)] < finished) ++out_end;
         if (out_end == next_out_row) return nullptr;
-        const int64_t first = rows.lo[static_cast<size_t>(next_out_row)];
-        const int64_t last = rows.hi[static_cast<size_t>(out_end - 1)];
-        auto logits = accumulator.mean(first, last + 1);
-        logits = resample(logits, 1, rows, next_out_row, out_end, first);
-        logits = resample(logits, 2, cols, p.out_begin, p.out_end, p.begin);
         auto emit = std::make_shared<EmitJob>();
-        emit->x = p.out_begin, emit->y = next_out_row;
-        emit->decision = core::decide(logits.contiguous(), rule);
+        emit->panel = job_panel;
+        emit->out_begin = next_out_row, emit->out_end = out_end;
+        emit->first_row = rows.lo[static_cast<size_t>(next_out_row)];
+        emit->mean_logits = accumulator.mean(emit->first_row, rows.hi[static_cast<size_t>(out_end - 1)] + 1);
+        emit->covered = accumulator.covered(emit->first_row, rows.hi[static_cast<size_t>(out_end - 1)] + 1);
         next_out_row = out_end;
-        if (next_out_row < out_height) accumulator.drop_before(rows.lo[static_cast<size_t>(next_out_row)]);
+        // Keep the rows later output rows read and the rows later windows add to (when the working grid
+        // is finer than the output grid, the next output row may start below the next window row).
+        if (next_out_row < out_height)
+            accumulator.drop_before(std::min(rows.lo[static_cast<size_t>(next_out_row)], finished));
         stats.stitch_seconds += seconds_since(t);
         return emit;
     };
 
+    // Output rows are resized, decided and written in chunks small enough for the budget: when the
+    // output grid is much finer than the working grid one window row decides many output rows.
+    const int64_t bytes_per_output_pixel = (3 * queries + 3 * rule.class_count + 4) * 4;
     const auto write_stage = [&](std::shared_ptr<EmitJob> emit) {
         if (!emit) return;
-        const auto t = Clock::now();
-        sink.write(emit->x, emit->y, emit->decision);
-        stats.write_seconds += seconds_since(t);
+        const auto& p = panels[emit->panel];
+        const int64_t chunk_rows = std::max<int64_t>(
+            1, options.ram_mb * 1024 * 1024 / 8 / (bytes_per_output_pixel * (p.out_end - p.out_begin)));
+        for (int64_t y = emit->out_begin; y < emit->out_end; y += chunk_rows) {
+            const int64_t y_end = std::min(y + chunk_rows, emit->out_end);
+            auto t = Clock::now();
+            const auto resize = [&](const torch::Tensor& x) {
+                return resample(resample(x, 1, rows, y, y_end, emit->first_row), 2, cols, p.out_begin, p.out_end,
+                                p.begin);
+            };
+            const auto decision = core::decide(resize(emit->mean_logits).contiguous(), rule);
+            // An output pixel is covered when every working pixel its interpolation reads was.
+            const auto covered = resize(emit->covered)[0] > 0.999f;
+            stats.decide_seconds += seconds_since(t);
+            t = Clock::now();
+            sink.write(p.out_begin, y, decision, covered);
+            stats.write_seconds += seconds_since(t);
+        }
     };
 
     tbb::parallel_pipeline(

@@ -140,3 +140,33 @@ TEST_CASE("working grids: --scale, --long-side, --gsd in projected and geographi
                          (bare + " is not georeferenced, so --gsd cannot be applied: use --scale or --long-side").c_str(),
                          segearth::UsageError);
 }
+
+TEST_CASE("an alpha band masks pixels on the native and on a resampled working grid") {
+    const auto dir = scratch_dir("scene_alpha");
+    const auto alpha = [](int x, int) { return x < 20 ? 0.0 : 255.0; };
+    const auto path = make_raster((dir / "rgba.tif").string(), 40, 10, GDT_Byte,
+                                  {constant(10, GCI_RedBand), constant(20, GCI_GreenBand), constant(30, GCI_BlueBand),
+                                   {GCI_AlphaBand, std::nullopt, alpha}});
+    for (double scale : {1.0, 0.5}) {
+        CAPTURE(scale);
+        SceneReader reader(path, {{}, {}, {GridMode::scale, scale}});
+        CHECK(reader.has_mask());
+        std::vector<unsigned char> valid;
+        read_all(reader, &valid);
+        const int w = reader.working_grid().width;
+        CHECK(valid[0] == 0);
+        CHECK(valid[static_cast<size_t>(w / 2 - 2)] == 0);
+        CHECK(valid[static_cast<size_t>(w / 2 + 1)] == 1);
+        CHECK(valid[static_cast<size_t>(w - 1)] == 1);
+    }
+}
+
+TEST_CASE("--gsd measures ground metres, not map units: Web Mercator at 51 N") {
+    const auto dir = scratch_dir("scene_mercator");
+    // 1 m Web Mercator pixels around Koeln (y = 6.6e6 m, latitude ~50.9): ~0.63 m on the ground.
+    const auto path = make_raster((dir / "merc.tif").string(), 100, 100, GDT_Byte,
+                                  {constant(1), constant(2), constant(3)}, 3857, {770000, 1, 0, 6600050, 0, -1});
+    const auto size = native_pixel_size_metres(path);
+    CHECK(size[0] == doctest::Approx(0.631).epsilon(0.01));
+    CHECK(size[1] == doctest::Approx(0.631).epsilon(0.01));
+}

@@ -36,14 +36,16 @@ private:
 class CollectingSink : public pipeline::DecisionSink {
 public:
     CollectingSink(int64_t classes, int64_t h, int64_t w)
-        : labels(torch::full({h, w}, 254, torch::kUInt8)), probabilities(torch::full({classes, h, w}, -5.0f)) {}
-    void write(int64_t x, int64_t y, const core::Decision& block) override {
+        : labels(torch::full({h, w}, 254, torch::kUInt8)), probabilities(torch::full({classes, h, w}, -5.0f)),
+          covered(torch::zeros({h, w}, torch::kBool)) {}
+    void write(int64_t x, int64_t y, const core::Decision& block, const torch::Tensor& block_covered) override {
         const int64_t h = block.labels.size(0), w = block.labels.size(1);
         REQUIRE((labels.narrow(0, y, h).narrow(1, x, w) == 254).all().item<bool>());  // each pixel once
         labels.narrow(0, y, h).narrow(1, x, w).copy_(block.labels);
         probabilities.narrow(1, y, h).narrow(2, x, w).copy_(block.probabilities);
+        covered.narrow(0, y, h).narrow(1, x, w).copy_(block_covered);
     }
-    torch::Tensor labels, probabilities;
+    torch::Tensor labels, probabilities, covered;
 };
 
 struct Model {
@@ -124,6 +126,8 @@ void check_streaming_equals_whole(int64_t h, int64_t w, int64_t out_h, int64_t o
 
 TEST_CASE("streaming equals whole-image processing at several panel widths (224 windows)") {
     for (int64_t panel : {0, 260, 300}) check_streaming_equals_whole(300, 470, 300, 470, 224, 112, panel);
+    // The paper's protocol on a small chip: a working grid finer than the output grid.
+    check_streaming_equals_whole(448, 448, 100, 100, 224, 112, 0);
 }
 
 TEST_CASE("streaming equals whole-image processing: odd sizes, small scenes, strips, resized outputs") {
@@ -138,7 +142,9 @@ TEST_CASE("streaming equals whole-image processing: odd sizes, small scenes, str
                                            {150, 1, 150, 1, 0},       // a one-pixel-wide strip
                                            {90, 120, 181, 239, 0},    // output on a finer grid
                                            {90, 120, 181, 239, 80},
-                                           {120, 90, 47, 33, 0}})     // output on a coarser grid
+                                           {120, 90, 47, 33, 0},      // output on a coarser grid
+                                           {300, 200, 100, 67, 0},    // three working rows per output row
+                                           {300, 200, 100, 67, 90}})
         check_streaming_equals_whole(c.h, c.w, c.out_h, c.out_w, 48, 32, c.panel);
 }
 
@@ -159,6 +165,9 @@ TEST_CASE("windows that are entirely nodata are skipped - nodata never changes v
     CHECK(stats.windows_computed == computed);
     CHECK(stats.windows_computed + stats.windows_skipped_nodata == stats.windows_total);
     CHECK(relative_error(sink.probabilities, expected.probabilities) < 1e-5);
+    // Columns [0, 48) are reached only by the skipped windows: no decision there.
+    CHECK_FALSE(sink.covered.narrow(1, 0, 32).any().item<bool>());
+    CHECK(sink.covered.narrow(1, 48, w - 48).all().item<bool>());
 }
 
 TEST_CASE("progress returning false cancels the run") {

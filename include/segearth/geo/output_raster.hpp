@@ -4,11 +4,13 @@
 //
 //   OutputRaster out(spec);               // checks the destination, creates OUT.tif.part-PID
 //   out.write_block(1, x, y, w, h, data);  // blocks in any order
-//   out.commit();                          // overviews, COG layout, rename; without it nothing remains
+//   out.commit();                          // finish() (overviews, COG layout) and publish() (rename);
+//                                          // without it nothing remains
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -50,7 +52,14 @@ public:
     void write_block(int band, int x, int y, int w, int h, const void* data);
     /// Adds dataset metadata (e.g. what is only known once the models are loaded).
     void set_metadata(const std::map<std::string, std::string>& items);
-    void commit();
+
+    /// Completes the file under its temporary name: overviews, the COG copy, closing. Throws
+    /// FileError when GDAL fails, Cancelled when `keep_going` returns false during the slow steps.
+    void finish(const std::function<bool()>& keep_going = {});
+    /// Renames the finished file (and its .aux.xml) into place. Finish every output of a run before
+    /// publishing any, so that a failure leaves none that looks complete.
+    void publish();
+    void commit() { finish(), publish(); }
 
     const OutputRasterSpec& spec() const { return spec_; }
 

@@ -5,7 +5,8 @@
 // finished as soon as no later window can cover it; finished rows are averaged, resized to the output
 // grid (bilinear, align_corners false), decided, and handed to the sink. Reading the next window row,
 // computing this one and writing finished rows overlap (a three-stage TBB pipeline). The result
-// equals processing the whole image at once (to float rounding), whatever the memory budget.
+// equals processing the whole image at once (to float rounding), whatever the memory budget. Output
+// rows are resized and decided in chunks bounded by the budget, however fine the output grid.
 //
 // A scene too wide for the budget is cut into column panels; windows straddling a panel border are
 // computed once per panel they touch (the only case where a window is computed twice).
@@ -30,11 +31,13 @@ public:
 };
 
 /// Where decided pixels go: a block of the output grid at columns [x, x+w), rows [y, y+h) with
-/// (w, h) the decision's size. Blocks arrive top to bottom within each column panel.
+/// (w, h) the decision's size. Blocks arrive top to bottom within each column panel. `covered`
+/// (h, w) bool is false where no computed window reached the pixel (only nodata around it): those
+/// pixels have no decision and must be written as nodata.
 class DecisionSink {
 public:
     virtual ~DecisionSink() = default;
-    virtual void write(int64_t x, int64_t y, const core::Decision& block) = 0;
+    virtual void write(int64_t x, int64_t y, const core::Decision& block, const torch::Tensor& covered) = 0;
 };
 
 /// Returns false to cancel (GDAL's progress convention); the fraction is of windows done.
@@ -51,7 +54,8 @@ struct StreamingOptions {
 struct StreamingStats {
     int64_t windows_total = 0, windows_computed = 0, windows_skipped_nodata = 0;
     int64_t panels = 0;
-    double read_seconds = 0, model_seconds = 0, stitch_seconds = 0, write_seconds = 0, total_seconds = 0;
+    double read_seconds = 0, model_seconds = 0, stitch_seconds = 0, decide_seconds = 0, write_seconds = 0;
+    double total_seconds = 0;
 };
 
 /// Runs the scene. Throws UsageError for inconsistent options (window <= stride, ...), Cancelled when
