@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <dlfcn.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace segearth::core {
@@ -72,6 +74,17 @@ void set_threads(int threads) {
     at::set_num_threads(threads);
     using set_fn = void (*)(int);
     if (auto fn = reinterpret_cast<set_fn>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) fn(threads);
+}
+
+int default_thread_count() {
+    if (const char* env = std::getenv("OMP_NUM_THREADS")) {
+        const int n = std::atoi(env);
+        if (n > 0) return n;
+    }
+    cpu_set_t cpus;
+    CPU_ZERO(&cpus);
+    if (sched_getaffinity(0, sizeof cpus, &cpus) == 0 && CPU_COUNT(&cpus) > 0) return CPU_COUNT(&cpus);
+    return std::max(1u, std::thread::hardware_concurrency());
 }
 
 BlasReport blas_report() {

@@ -104,6 +104,7 @@ std::string describe_tokens(const std::string& text, const std::filesystem::path
 }
 
 std::string describe_system() {
+    core::set_threads(core::default_thread_count());  // what segment and the benchmarks use
     const auto blas = core::blas_report();
     std::ostringstream s;
     s << "segearth " << SEGEARTH_VERSION << ", libtorch " << TORCH_VERSION << ", GDAL " << geo::gdal_version() << "\n"

@@ -257,7 +257,7 @@ SegmentReport segment(const SegmentOptions& o, const Progress& progress) {
     if (upsampling.kind == core::UpsamplerKind::simfeatup)
         metadata["SEGEARTH_UPSAMPLER_FILE"] = upsampling.path.filename().string();
 
-    if (o.threads > 0) core::set_threads(o.threads);
+    core::set_threads(o.threads > 0 ? o.threads : core::default_thread_count());
     auto t = Clock::now();
     auto clip = core::load_clip(clip_path, device);
     core::JbuOne upsampler{nullptr};

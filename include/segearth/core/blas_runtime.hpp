@@ -32,6 +32,11 @@ std::string preferred_openblas_core_type();
 /// openblas_set_num_threads is called again.
 void set_threads(int threads);
 
+/// The threads to use when the user does not say: $OMP_NUM_THREADS when set, else the CPUs this
+/// process may run on. (libtorch's own default counts physical cores, which on 2-vCPU cloud machines
+/// is often 1 and halves the speed.)
+int default_thread_count();
+
 struct BlasReport {
     std::string library;      ///< "OpenBLAS 0.3.21 ..." or "reference BLAS (netlib)".
     std::string core_type;    ///< OpenBLAS' kernel family in use, e.g. "Haswell"; "" if not OpenBLAS.
