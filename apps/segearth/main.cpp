@@ -2,6 +2,7 @@
 // (0 ok, 1 failure, 2 usage error, 130 cancelled).
 #include "command_info.hpp"
 #include "command_segment.hpp"
+#include "command_vectorize.hpp"
 
 #include <segearth/core/blas_runtime.hpp>
 #include <segearth/error.hpp>
@@ -17,7 +18,8 @@ namespace {
 using segearth::cli::Command;
 
 const std::vector<const Command*>& commands() {
-    static const std::vector<const Command*> all{&segearth::cli::segment_command, &segearth::cli::info_command};
+    static const std::vector<const Command*> all{&segearth::cli::segment_command, &segearth::cli::vectorize_command,
+                                                   &segearth::cli::info_command};
     return all;
 }
 

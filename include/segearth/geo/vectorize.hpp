@@ -1,0 +1,52 @@
+// Class rasters to analysis-ready polygons: one GeoPackage layer per class, polygonized by GDAL in
+// row strips (memory does not grow with the raster), pieces cut at strip borders merged back with
+// GEOS, then cleaned (minimum area, hole filling, simplification, building regularisation), measured
+// in metres and written atomically.
+//
+//   VectorizeOptions o;
+//   o.classes = {"building"};
+//   o.min_area_m2 = 10; o.fill_holes_m2 = 4; o.simplify_m = 0.5; o.regularize = true;
+//   VectorizeReport r = vectorize("classes.tif", "buildings.gpkg", o);
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace segearth::geo {
+
+struct VectorizeOptions {
+    std::vector<std::string> classes;  ///< names (category names) or indices; empty: all but background
+    int background_index = -1;         ///< class left out by default; -1: the raster's SEGEARTH_BG_INDEX, else 0
+    std::string layer_prefix;          ///< -nln PREFIX: layers are PREFIX + class name
+    std::vector<std::string> layer_creation_options;  ///< -lco
+    bool overwrite = false, append = false;
+    bool eight_connected = false;      ///< -8: diagonal neighbours join regions
+    double min_area_m2 = 0;            ///< drop smaller polygons
+    double fill_holes_m2 = 0;          ///< fill smaller holes
+    double simplify_m = 0;             ///< topology-preserving simplification tolerance
+    bool regularize = false;           ///< right-angled outlines along the polygon's dominant direction
+    double regularize_max_area_change = 0.1;  ///< keep the original when the area changes more (fraction)
+    std::string probabilities;         ///< segment's --probabilities raster: adds mean_prob, max_prob
+    std::string target_srs;            ///< -t_srs: any CRS PROJ understands
+    std::string pre_event;             ///< flood mode: a class raster before the event
+    std::string water_class = "water"; ///< flood mode: the water class's name (or index) in both rasters
+    int strip_rows = 0;                ///< rows polygonized at once; 0: from the raster's block size
+};
+
+struct VectorizeReport {
+    std::map<std::string, long long> polygons_per_layer;
+    long long pieces_merged = 0;  ///< polygons that crossed a strip border and were joined
+    double seconds = 0;
+};
+
+/// Returns false to cancel.
+using VectorizeProgress = std::function<bool(double fraction)>;
+
+/// Throws UsageError / FileError naming the file, class or option at fault; leaves no output behind
+/// on any error or cancellation.
+VectorizeReport vectorize(const std::string& class_raster, const std::string& output, const VectorizeOptions& options,
+                          const VectorizeProgress& progress = {});
+
+}  // namespace segearth::geo

@@ -1,0 +1,32 @@
+// Clean-up of polygonized regions, in the order users expect: drop small polygons, fill small holes,
+// simplify preserving topology, regularise building outlines; every result valid (GEOS, through OGR).
+// Geometries are in map coordinates; sizes are judged in metres through PixelGeometry.
+#pragma once
+
+#include "vectorize/pixel_geometry.hpp"
+
+#include <memory>
+
+namespace segearth::geo {
+
+struct CleanupRules {
+    double min_area_m2 = 0;
+    double fill_holes_m2 = 0;
+    double simplify_m = 0;
+    bool regularize = false;
+    double regularize_max_area_change = 0.1;
+};
+
+/// The cleaned polygon(s), or nullptr when the region is dropped.
+std::unique_ptr<OGRGeometry> clean_polygon(std::unique_ptr<OGRGeometry> geometry, const CleanupRules& rules,
+                                           const PixelGeometry& measure);
+
+/// Right-angled outline of a polygon along its dominant direction: edges are snapped to that
+/// direction or its perpendicular and consecutive parallel edges merged. `tolerance` (map units)
+/// first removes stair steps. Returns nullptr when no valid right-angled outline results.
+std::unique_ptr<OGRPolygon> regularize_polygon(const OGRPolygon& polygon, double tolerance);
+
+/// Makes a geometry valid (GEOS) and keeps only its polygonal parts; nullptr when nothing is left.
+std::unique_ptr<OGRGeometry> valid_polygons(std::unique_ptr<OGRGeometry> geometry);
+
+}  // namespace segearth::geo

@@ -1,0 +1,266 @@
+#include <segearth/geo/vectorize.hpp>
+
+#include "vectorize/pixel_geometry.hpp"
+#include "vectorize/polygon_cleanup.hpp"
+#include "vectorize/strip_polygonizer.hpp"
+#include "vectorize/vector_output.hpp"
+
+#include <segearth/error.hpp>
+#include <segearth/geo/gdal_setup.hpp>
+
+#include <gdal_alg.h>
+#include <gdal_priv.h>
+#include <gdal_utils.h>
+
+#include <chrono>
+#include <optional>
+#include <map>
+#include <set>
+
+namespace segearth::geo {
+namespace {
+
+using DatasetPtr = std::unique_ptr<GDALDataset>;
+
+DatasetPtr open_raster(const std::string& path, const std::string& what) {
+    ensure_gdal();
+    CPLErrorReset();
+    DatasetPtr ds(GDALDataset::Open(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR));
+    if (!ds) throw FileError(path + ": cannot open " + what + ": " + last_gdal_error("no GDAL driver recognises it"));
+    return ds;
+}
+
+// What a class raster holds: its class names, nodata, background.
+struct ClassRaster {
+    DatasetPtr dataset;
+    GDALRasterBand* band = nullptr;
+    std::string path;
+    std::map<int, std::string> names;  // class value -> name
+    std::optional<int> nodata;
+    int background = 0;
+
+    ClassRaster(const std::string& p, int requested_background) : dataset(open_raster(p, "the class raster")), path(p) {
+        band = dataset->GetRasterBand(1);
+        const GDALDataType type = band->GetRasterDataType();
+        if (dataset->GetRasterCount() != 1 || GDALDataTypeIsFloating(type) || GDALDataTypeIsComplex(type))
+            throw UsageError(path + " is not a class raster: vectorize needs one band of integer class values (as "
+                             "segearth segment writes); it has " + std::to_string(dataset->GetRasterCount()) +
+                             " band(s) of " + GDALGetDataTypeName(type));
+        int has_nodata = 0;
+        const double value = band->GetNoDataValue(&has_nodata);
+        if (has_nodata) nodata = static_cast<int>(value);
+        if (char** categories = band->GetCategoryNames())
+            for (int i = 0; categories[i]; ++i)
+                if (*categories[i]) names[i] = categories[i];
+        if (names.empty()) {
+            // No names: the values present, from GDAL's exact histogram.
+            double low = 0, high = 0;
+            band->ComputeStatistics(FALSE, &low, &high, nullptr, nullptr, nullptr, nullptr);
+            const int count = static_cast<int>(high - low) + 1;
+            if (count > 0 && count <= 65536) {
+                std::vector<GUIntBig> histogram(static_cast<size_t>(count));
+                band->GetHistogram(low - 0.5, high + 0.5, count, histogram.data(), FALSE, FALSE, nullptr, nullptr);
+                for (int i = 0; i < count; ++i)
+                    if (histogram[static_cast<size_t>(i)]) names[static_cast<int>(low) + i] = "class_" + std::to_string(static_cast<int>(low) + i);
+            }
+        }
+        if (nodata) names.erase(*nodata);
+        const char* bg = dataset->GetMetadataItem("SEGEARTH_BG_INDEX");
+        background = requested_background >= 0 ? requested_background : bg ? std::atoi(bg) : 0;
+    }
+
+    int resolve(const std::string& spec) const {
+        for (const auto& [value, name] : names)
+            if (name == spec) return value;
+        char* end = nullptr;
+        const long value = std::strtol(spec.c_str(), &end, 10);
+        if (!spec.empty() && *end == '\0' && names.count(static_cast<int>(value))) return static_cast<int>(value);
+        std::string known;
+        for (const auto& [v, name] : names) known += (known.empty() ? "" : ", ") + std::to_string(v) + " " + name;
+        throw UsageError("unknown class '" + spec + "' in " + path + " (its classes: " + known + ")");
+    }
+};
+
+std::string layer_name_for(const std::string& name) {
+    std::string out;
+    for (char c : name) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-') ? c : '_';
+    return out;
+}
+
+// Mean and maximum of one probability band over a region's pixels.
+std::pair<double, double> probability_stats(GDALRasterBand& probabilities, const OGRGeometry& pixel_geometry) {
+    OGREnvelope e;
+    pixel_geometry.getEnvelope(&e);
+    const int x0 = static_cast<int>(e.MinX), y0 = static_cast<int>(e.MinY);
+    const int w = static_cast<int>(e.MaxX) - x0, h = static_cast<int>(e.MaxY) - y0;
+    GDALDriver* mem = GetGDALDriverManager()->GetDriverByName("MEM");
+    DatasetPtr mask(mem->Create("", w, h, 1, GDT_Byte, nullptr));
+    double gt[6] = {static_cast<double>(x0), 1, 0, static_cast<double>(y0), 0, 1};
+    mask->SetGeoTransform(gt);
+    int band = 1;
+    double burn = 1;
+    OGRGeometryH geometry = OGRGeometry::ToHandle(const_cast<OGRGeometry*>(&pixel_geometry));
+    GDALRasterizeGeometries(GDALDataset::ToHandle(mask.get()), 1, &band, 1, &geometry, nullptr, nullptr, &burn, nullptr,
+                            nullptr, nullptr);
+    std::vector<uint8_t> inside(static_cast<size_t>(w) * static_cast<size_t>(h));
+    std::vector<float> p(inside.size());
+    if (mask->GetRasterBand(1)->RasterIO(GF_Read, 0, 0, w, h, inside.data(), w, h, GDT_Byte, 0, 0) != CE_None ||
+        probabilities.RasterIO(GF_Read, x0, y0, w, h, p.data(), w, h, GDT_Float32, 0, 0) != CE_None)
+        throw FileError("cannot read the probabilities: " + last_gdal_error("?"));
+    const double scale = probabilities.GetScale();
+    double sum = 0, maximum = 0;
+    size_t n = 0;
+    for (size_t i = 0; i < inside.size(); ++i)
+        if (inside[i]) sum += p[i] * scale, maximum = std::max(maximum, p[i] * scale), ++n;
+    return {n ? sum / static_cast<double>(n) : 0.0, maximum};
+}
+
+}  // namespace
+
+VectorizeReport vectorize(const std::string& class_raster, const std::string& output, const VectorizeOptions& o,
+                          const VectorizeProgress& progress) {
+    const auto started = std::chrono::steady_clock::now();
+    ClassRaster classes(class_raster, o.background_index);
+    GDALDataset& ds = *classes.dataset;
+    const int width = ds.GetRasterXSize(), height = ds.GetRasterYSize();
+    std::array<double, 6> gt{};
+    const OGRSpatialReference* srs = ds.GetSpatialRef();
+    if (ds.GetGeoTransform(gt.data()) != CE_None || !srs)
+        throw UsageError(class_raster + " has no CRS or geotransform, so polygons cannot be placed or measured: "
+                         "assign them first (e.g. gdal_edit.py -a_srs EPSG:XXXX -a_ullr ...)");
+    const PixelGeometry measure(gt, *srs);
+
+    // Which values become which layer.
+    std::map<int, std::string> layers;  // class value -> class name
+    std::unique_ptr<ClassRaster> pre;
+    DatasetPtr pre_on_grid;
+    int post_water = -1, pre_water = -1;
+    if (!o.pre_event.empty()) {
+        post_water = classes.resolve(o.water_class);
+        pre = std::make_unique<ClassRaster>(o.pre_event, -1);
+        pre_water = pre->resolve(o.water_class);
+        // The pre-event classes on the post-event grid (nearest neighbour: classes are not averaged).
+        char* wkt = nullptr;
+        srs->exportToWkt(&wkt);
+        std::vector<std::string> args{"-of", "VRT", "-t_srs", wkt, "-r", "near", "-ts", std::to_string(width),
+                                      std::to_string(height), "-te", std::to_string(gt[0]),
+                                      std::to_string(gt[3] + height * gt[5]), std::to_string(gt[0] + width * gt[1]),
+                                      std::to_string(gt[3])};
+        CPLFree(wkt);
+        std::vector<char*> argv;
+        for (auto& a : args) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        GDALWarpAppOptions* warp = GDALWarpAppOptionsNew(argv.data(), nullptr);
+        GDALDatasetH source = GDALDataset::ToHandle(pre->dataset.get());
+        pre_on_grid.reset(GDALDataset::FromHandle(GDALWarp("", nullptr, 1, &source, warp, nullptr)));
+        GDALWarpAppOptionsFree(warp);
+        if (!pre_on_grid) throw FileError(o.pre_event + ": cannot bring it onto " + class_raster + "'s grid: " + last_gdal_error("?"));
+        layers[post_water] = "new_water";
+    } else if (o.classes.empty()) {
+        for (const auto& [value, name] : classes.names)
+            if (value != classes.background) layers[value] = name;
+        if (layers.empty()) throw UsageError(class_raster + " has no classes besides the background: nothing to vectorize");
+    } else {
+        for (const auto& spec : o.classes) {
+            const int value = classes.resolve(spec);
+            layers[value] = classes.names.at(value);
+        }
+    }
+
+    DatasetPtr probabilities;
+    if (!o.probabilities.empty()) {
+        probabilities = open_raster(o.probabilities, "the probabilities");
+        if (probabilities->GetRasterXSize() != width || probabilities->GetRasterYSize() != height)
+            throw UsageError(o.probabilities + " is " + std::to_string(probabilities->GetRasterXSize()) + " x " +
+                             std::to_string(probabilities->GetRasterYSize()) + ", the class raster " +
+                             std::to_string(width) + " x " + std::to_string(height) + ": give the probabilities "
+                             "written by the same segment run");
+        if (probabilities->GetRasterCount() <= layers.rbegin()->first)
+            throw UsageError(o.probabilities + " has " + std::to_string(probabilities->GetRasterCount()) +
+                             " bands, too few for class " + std::to_string(layers.rbegin()->first));
+    }
+    std::unique_ptr<OGRSpatialReference> target;
+    std::unique_ptr<OGRCoordinateTransformation> to_target;
+    if (!o.target_srs.empty()) {
+        target = std::make_unique<OGRSpatialReference>();
+        target->SetAxisMappingStrategy(OAMS_TRADITIONAL_GIS_ORDER);
+        if (target->SetFromUserInput(o.target_srs.c_str()) != OGRERR_NONE)
+            throw UsageError("-t_srs " + o.target_srs + ": PROJ does not know this CRS (try EPSG:4326)");
+        to_target.reset(OGRCreateCoordinateTransformation(srs, target.get()));
+        if (!to_target) throw UsageError("-t_srs " + o.target_srs + ": no transformation from the raster's CRS");
+    }
+
+    VectorOutput out(output, o.overwrite, o.append, o.layer_creation_options);
+    std::map<int, OGRLayer*> layer_of;
+    VectorizeReport report;
+    for (const auto& [value, name] : layers) {
+        const auto layer_name = o.layer_prefix + layer_name_for(name);
+        layer_of[value] = out.create_layer(layer_name, target ? target.get() : srs, probabilities != nullptr);
+        report.polygons_per_layer[layer_name] = 0;
+    }
+    const CleanupRules rules{o.min_area_m2, o.fill_holes_m2, o.simplify_m, o.regularize, o.regularize_max_area_change};
+
+    const auto write_polygon = [&](RegionPolygon&& region) {
+        auto it = layer_of.find(region.value);
+        if (it == layer_of.end()) return;
+        std::unique_ptr<OGRGeometry> pixel_geometry(region.geometry->clone());
+        measure.to_map(*region.geometry);
+        auto geometry = clean_polygon(std::move(region.geometry), rules, measure);
+        if (!geometry) return;
+        OGRFeature feature(it->second->GetLayerDefn());
+        feature.SetField("class_id", region.value);
+        feature.SetField("class_name", layers.at(region.value).c_str());
+        feature.SetField("area_m2", measure.area_m2(*geometry));
+        feature.SetField("perimeter_m", measure.perimeter_m(*geometry));
+        if (probabilities) {
+            const auto [mean, maximum] = probability_stats(*probabilities->GetRasterBand(region.value + 1), *pixel_geometry);
+            feature.SetField("mean_prob", mean);
+            feature.SetField("max_prob", maximum);
+        }
+        if (to_target) {
+            if (geometry->transform(to_target.get()) != OGRERR_NONE)
+                throw FileError("cannot transform a polygon to " + o.target_srs);
+            geometry = valid_polygons(std::move(geometry));
+            if (!geometry) return;
+        }
+        feature.SetGeometryDirectly(OGRGeometryFactory::forceToMultiPolygon(geometry.release()));
+        if (it->second->CreateFeature(&feature) != OGRERR_NONE)
+            throw FileError("cannot write a polygon to " + output + ": " + last_gdal_error("?"));
+        ++report.polygons_per_layer[it->second->GetName()];
+    };
+
+    StripPolygonizer polygonizer(width, o.eight_connected, write_polygon);
+    int block_w = 0, block_h = 0;
+    classes.band->GetBlockSize(&block_w, &block_h);
+    const int strip_rows = o.strip_rows > 0 ? o.strip_rows : std::max(256, block_h);
+    std::vector<int32_t> values, pre_values;
+    std::vector<uint8_t> selected;
+    out.begin_writing();
+    for (int y = 0; y < height; y += strip_rows) {
+        const int rows = std::min(strip_rows, height - y);
+        const size_t n = static_cast<size_t>(width) * static_cast<size_t>(rows);
+        values.resize(n);
+        selected.assign(n, 0);
+        if (classes.band->RasterIO(GF_Read, 0, y, width, rows, values.data(), width, rows, GDT_Int32, 0, 0) != CE_None)
+            throw FileError(class_raster + ": cannot read rows " + std::to_string(y) + "..: " + last_gdal_error("?"));
+        if (pre_on_grid) {
+            pre_values.resize(n);
+            if (pre_on_grid->GetRasterBand(1)->RasterIO(GF_Read, 0, y, width, rows, pre_values.data(), width, rows,
+                                                        GDT_Int32, 0, 0) != CE_None)
+                throw FileError(o.pre_event + ": cannot read: " + last_gdal_error("?"));
+            for (size_t i = 0; i < n; ++i)
+                selected[i] = values[i] == post_water && pre_values[i] != pre_water &&
+                              !(pre->nodata && pre_values[i] == *pre->nodata);
+        } else {
+            for (size_t i = 0; i < n; ++i) selected[i] = layer_of.count(values[i]) > 0;
+        }
+        polygonizer.add_strip(y, rows, values, selected, y + rows >= height);
+        if (progress && !progress(static_cast<double>(y + rows) / height)) throw Cancelled();
+    }
+    out.commit();
+    report.pieces_merged = polygonizer.pieces_merged();
+    report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    return report;
+}
+
+}  // namespace segearth::geo
