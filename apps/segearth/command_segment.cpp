@@ -69,6 +69,9 @@ po::options_description segment_options() {
         ("probabilities-type", po::value<std::string>()->value_name("Float32|Byte")->default_value("Float32"),
          "Byte stores round(255 p), with scale 1/255")
         ("confidence", po::value<std::string>()->value_name("FILE"), "the winning class's probability (Float32)")
+        ("vector", po::value<std::string>()->value_name("OUT.gpkg"),
+         "also polygonize the result: one GeoPackage layer per class but the background (see segearth vectorize "
+         "for clean-up options)")
         ("overwrite", "replace existing outputs");
     po::options_description run("Running");
     run.add_options()
@@ -142,6 +145,7 @@ int run_segment(const std::vector<std::string>& arguments) {
     o.probabilities = value_or<std::string>(vm, "probabilities", "");
     o.probabilities_type = vm["probabilities-type"].as<std::string>();
     o.confidence = value_or<std::string>(vm, "confidence", "");
+    o.vector = value_or<std::string>(vm, "vector", "");
     o.overwrite = vm.count("overwrite") > 0;
     o.device = vm["device"].as<std::string>();
     o.threads = value_or<int>(vm, "threads", 0);
@@ -161,6 +165,8 @@ int run_segment(const std::vector<std::string>& arguments) {
                      static_cast<long long>(s.windows_skipped_nodata), report.device.c_str(), s.total_seconds,
                      s.model_seconds, report.model.clip, report.model.upsampler, s.decide_seconds, s.read_seconds,
                      s.write_seconds);
+        for (const auto& [layer, count] : report.polygons_per_layer)
+            std::fprintf(stderr, "%s: layer %s, %lld polygons\n", o.vector.c_str(), layer.c_str(), count);
     }
     return 0;
 }

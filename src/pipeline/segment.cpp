@@ -9,6 +9,7 @@
 #include <segearth/error.hpp>
 #include <segearth/geo/gdal_setup.hpp>
 #include <segearth/geo/output_raster.hpp>
+#include <segearth/geo/vectorize.hpp>
 
 #include <torch/cuda.h>
 #include <torch/torch.h>
@@ -160,6 +161,7 @@ SegmentReport segment(const SegmentOptions& o, const Progress& progress) {
     if (o.probabilities_type != "Float32" && o.probabilities_type != "Byte")
         throw UsageError("--probabilities-type " + o.probabilities_type + ": use Float32 or Byte");
     std::vector<std::string> outputs{o.output};
+    if (!o.vector.empty()) outputs.push_back(o.vector);
     if (!o.probabilities.empty()) outputs.push_back(o.probabilities);
     if (!o.confidence.empty()) outputs.push_back(o.confidence);
     const auto same_file = [](const std::string& a, const std::string& b) {
@@ -296,6 +298,13 @@ SegmentReport segment(const SegmentOptions& o, const Progress& progress) {
     const auto keep_going = [&] { return !progress || progress(1.0, ""); };
     for (auto& r : rasters) r->finish(keep_going);
     for (auto& r : rasters) r->publish();
+    if (!o.vector.empty()) {
+        geo::VectorizeOptions v;
+        v.overwrite = o.overwrite;
+        v.probabilities = o.probabilities;
+        const auto polygons = geo::vectorize(o.output, o.vector, v, [&](double) { return keep_going(); });
+        report.polygons_per_layer = polygons.polygons_per_layer;
+    }
     report.stats.write_seconds += seconds_since(write_started);
     return report;
 }

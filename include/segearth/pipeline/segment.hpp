@@ -11,6 +11,7 @@
 #include <segearth/pipeline/class_setup.hpp>
 #include <segearth/pipeline/streaming_segmentation.hpp>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,7 @@ struct SegmentOptions {
     std::string format = "GTiff";
     std::vector<std::string> creation_options;
     std::string probabilities, probabilities_type = "Float32", confidence;
+    std::string vector;  ///< --vector OUT.gpkg: polygons of every class but the background, from the result
     bool overwrite = false;
     std::string text_cache_dir;  ///< "" : the user cache folder; "-" : no cache
 };
@@ -39,6 +41,7 @@ struct SegmentReport {
     StreamingStats stats;
     core::WindowTimings model;  ///< the model's time split (CLIP, upsampler, similarity)
     int64_t working_width = 0, working_height = 0, output_width = 0, output_height = 0;
+    std::map<std::string, long long> polygons_per_layer;  ///< with --vector
     std::string device, upsampler, notes;  ///< notes: what the user should know (e.g. no upsampler weights)
     double load_seconds = 0, text_seconds = 0;
 };

@@ -1,0 +1,86 @@
+// `segearth vectorize` and `segment --vector` through the real binary.
+#include <doctest/doctest.h>
+
+#include "run_segearth.hpp"
+#include "support/test_paths.hpp"
+
+#include <gdal_priv.h>
+#include <gdal_utils.h>
+#include <ogrsf_frmts.h>
+
+#include <filesystem>
+
+using segearth::test::fixture;
+using segearth::test::run_segearth;
+using segearth::test::scratch_dir;
+using segearth::test::shared_data_file;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path crop(const fs::path& out) {
+    GDALAllRegister();
+    std::unique_ptr<GDALDataset> src(GDALDataset::Open(shared_data_file("oem_koeln_50.tif").c_str(), GDAL_OF_RASTER));
+    std::vector<std::string> args{"-srcwin", "100", "100", "240", "160"};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    auto* options = GDALTranslateOptionsNew(argv.data(), nullptr);
+    GDALClose(GDALTranslate(out.c_str(), GDALDataset::ToHandle(src.get()), options, nullptr));
+    GDALTranslateOptionsFree(options);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("segment --vector writes the polygons of every class but the background, then vectorize cleans them") {
+    const auto dir = scratch_dir("cli_vectorize");
+    const auto input = crop(dir / "crop.tif");
+    auto r = run_segearth({"segment", input.string(), (dir / "classes.tif").string(), "--classes", "background;building;tree",
+                           "--clip", fixture("tiny_clip.safetensors").string(), "--upsampler",
+                           fixture("upsampler.safetensors").string(), "--text-cache", "-", "--vector",
+                           (dir / "classes.gpkg").string(), "--probabilities", (dir / "p.tif").string()});
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    CHECK(r.err.find("layer building") != std::string::npos);
+    {
+        std::unique_ptr<GDALDataset> gpkg(GDALDataset::Open((dir / "classes.gpkg").c_str(), GDAL_OF_VECTOR));
+        REQUIRE(gpkg);
+        CHECK(gpkg->GetLayerCount() == 2);
+        OGRLayer* building = gpkg->GetLayerByName("building");
+        REQUIRE(building);
+        CHECK(building->GetLayerDefn()->GetFieldIndex("mean_prob") >= 0);
+    }
+
+    r = run_segearth({"vectorize", (dir / "classes.tif").string(), (dir / "buildings.gpkg").string(), "--class",
+                      "building", "--min-area", "2", "--fill-holes", "1", "--simplify", "0.5", "--regularize", "-nln",
+                      "b_", "-q"});
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    std::unique_ptr<GDALDataset> buildings(GDALDataset::Open((dir / "buildings.gpkg").c_str(), GDAL_OF_VECTOR));
+    REQUIRE(buildings);
+    OGRLayer* layer = buildings->GetLayerByName("b_building");
+    REQUIRE(layer);
+    for (auto& f : *layer) {
+        CHECK(f->GetGeometryRef()->IsValid());
+        CHECK(f->GetFieldAsDouble("area_m2") >= 2.0);
+    }
+}
+
+TEST_CASE("vectorize: errors name the file or class and leave nothing behind") {
+    const auto dir = scratch_dir("cli_vectorize_errors");
+    const auto input = crop(dir / "crop.tif");  // RGB: not a class raster
+    const auto out = (dir / "out.gpkg").string();
+    auto r = run_segearth({"vectorize", input.string(), out});
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("is not a class raster") != std::string::npos);
+    r = run_segearth({"vectorize", (dir / "missing.tif").string(), out});
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find((dir / "missing.tif").string() + ": cannot open the class raster") != std::string::npos);
+    r = run_segearth({"vectorize", input.string()});
+    CHECK(r.exit_code == 2);
+    CHECK(r.err == "segearth: vectorize needs CLASSES.tif and OUT.gpkg (see segearth vectorize --help)\n");
+    r = run_segearth({"vectorize", input.string(), out, "--min-area", "-3"});
+    CHECK(r.exit_code == 2);
+    CHECK(r.err == "segearth: --min-area must not be negative\n");
+    for (const auto& entry : fs::directory_iterator(dir)) CHECK(entry.path().filename() == "crop.tif");
+    CHECK(run_segearth({"vectorize", "--help"}).exit_code == 0);
+}
