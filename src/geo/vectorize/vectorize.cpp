@@ -120,6 +120,8 @@ std::pair<double, double> probability_stats(GDALRasterBand& probabilities, const
 VectorizeReport vectorize(const std::string& class_raster, const std::string& output, const VectorizeOptions& o,
                           const VectorizeProgress& progress) {
     const auto started = std::chrono::steady_clock::now();
+    // Strips are read once, top to bottom: a large block cache would only hold rows already done.
+    limit_gdal_cache(64LL * 1024 * 1024);
     ClassRaster classes(class_raster, o.background_index);
     GDALDataset& ds = *classes.dataset;
     const int width = ds.GetRasterXSize(), height = ds.GetRasterYSize();
