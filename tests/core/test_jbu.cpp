@@ -2,6 +2,7 @@
 // (tests/fixtures/make_upsampler_fixtures.py), and its checkpoint formats.
 #include <doctest/doctest.h>
 
+#include <segearth/core/upsampler/upsample_pad.hpp>
 #include <segearth/core/upsampler/upsampler_file.hpp>
 #include <segearth/error.hpp>
 
@@ -104,4 +105,28 @@ TEST_CASE("a source too small for the reflection padding is refused with the fix
                          doctest::Contains("the upsampler's reflection padding needs at least 6 x 6 pixels at each "
                                            "step, got 4 x 4: use a larger window or --upsampler bilinear"),
                          c10::Error);
+}
+
+TEST_CASE("the fused x2 bicubic upsample + reflection pad equals interpolate then reflection_pad2d") {
+    namespace F = torch::nn::functional;
+    torch::manual_seed(9);
+    for (const auto& shape : std::vector<std::vector<int64_t>>{{1, 3, 3, 3}, {2, 5, 7, 4}, {1, 512, 14, 14}, {1, 2, 1, 9}}) {
+        CAPTURE(shape[2]);
+        CAPTURE(shape[3]);
+        for (auto dtype : {torch::kFloat, torch::kDouble}) {
+            const auto x = torch::randn(shape, torch::TensorOptions().dtype(dtype));
+            const int64_t pad = std::min<int64_t>(5, std::min(2 * shape[2], 2 * shape[3]) - 1);
+            const auto expected = F::pad(F::interpolate(x, F::InterpolateFuncOptions()
+                                                               .size(std::vector<int64_t>{2 * shape[2], 2 * shape[3]})
+                                                               .mode(torch::kBicubic)
+                                                               .align_corners(false)),
+                                         F::PadFuncOptions({pad, pad, pad, pad}).mode(torch::kReflect));
+            torch::NoGradGuard no_grad;
+            CHECK(relative_error(upsample2x_bicubic_reflect_pad(x, pad), expected) < 1e-6);
+        }
+    }
+    // With a gradient it takes torch's differentiable path, and the gradient arrives.
+    const auto x = torch::randn({1, 2, 4, 4}, torch::requires_grad());
+    upsample2x_bicubic_reflect_pad(x, 5).sum().backward();
+    CHECK(x.grad().defined());
 }

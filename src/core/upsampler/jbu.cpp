@@ -1,6 +1,7 @@
 #include <segearth/core/upsampler/jbu.hpp>
 
 #include <segearth/core/upsampler/adaptive_conv.hpp>
+#include <segearth/core/upsampler/upsample_pad.hpp>
 
 #include <torch/torch.h>
 
@@ -56,15 +57,7 @@ torch::Tensor JbuImpl::kernels(const torch::Tensor& g) {
 torch::Tensor JbuImpl::forward(const torch::Tensor& source, const torch::Tensor& guidance) {
     const int64_t h2 = 2 * source.size(2), w2 = 2 * source.size(3);
     const auto k = kernels(F::adaptive_avg_pool2d(guidance, F::AdaptiveAvgPool2dFuncOptions({h2, w2})));
-    torch::Tensor padded;
-    {  // the unpadded upsampled map (C x 2h x 2w) is freed before the convolution allocates its output
-        const auto upsampled = F::interpolate(source, F::InterpolateFuncOptions()
-                                                          .size(std::vector<int64_t>{h2, w2})
-                                                          .mode(torch::kBicubic)
-                                                          .align_corners(false));
-        padded = reflect_pad(upsampled, radius);
-    }
-    return adaptive_conv(padded, k);
+    return adaptive_conv(upsample2x_bicubic_reflect_pad(source, radius), k);
 }
 
 JbuOneImpl::JbuOneImpl(int64_t feature_dim) : feature_dim_(feature_dim) {
