@@ -13,10 +13,7 @@
 
 #include <torch/torch.h>
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
+#include "child_process.hpp"
 
 #include <chrono>
 #include <cstdio>
@@ -26,43 +23,11 @@
 #include <string>
 #include <vector>
 
-extern char** environ;
 namespace fs = std::filesystem;
 using namespace segearth::core;
+using segearth::bench::run_child;
 
 namespace {
-
-struct Run {
-    int exit_code = -1;
-    double wall_seconds = 0;
-    double peak_rss_mb = 0;
-    std::string summary;  // segment's last stderr line
-};
-
-Run run(const std::vector<std::string>& args, const fs::path& log) {
-    std::vector<char*> argv;
-    std::vector<std::string> copy = args;
-    for (auto& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const auto start = std::chrono::steady_clock::now();
-    pid_t pid = 0;
-    Run r;
-    if (posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ) != 0) return r;
-    posix_spawn_file_actions_destroy(&actions);
-    int status = 0;
-    rusage usage{};
-    wait4(pid, &status, 0, &usage);
-    r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.peak_rss_mb = static_cast<double>(usage.ru_maxrss) / 1024.0;
-    std::ifstream in(log);
-    for (std::string line; std::getline(in, line);)
-        if (!line.empty()) r.summary = line;
-    return r;
-}
 
 // A size x size Byte scene made of copies of the tile, georeferenced like the tile.
 fs::path mosaic(const fs::path& tile, int tile_size, int size, const fs::path& out) {
@@ -117,15 +82,15 @@ int main(int argc, char** argv) {
                                           "--threads", threads, "--overwrite", "--text-cache", work.string()};
     std::printf("segearth segment, ViT-B/16 + jbu_one (random weights), %s threads\n", threads.c_str());
     // Warm the text cache so that the runs below measure the scene, not the 80-template text encoding.
-    run([&] { auto a = common; a.insert(a.begin() + 2, {image.string(), (work / "warm.tif").string(), "--long-side", "32"}); return a; }(),
+    run_child([&] { auto a = common; a.insert(a.begin() + 2, {image.string(), (work / "warm.tif").string(), "--long-side", "32"}); return a; }(),
         work / "warm.log");
 
     if (native) {
         auto args = common;
         args.insert(args.begin() + 2, {image.string(), (work / "native.tif").string()});
-        const auto r = run(args, work / "native.log");
+        const auto r = run_child(args, work / "native.log");
         std::printf("native grid, %s: exit %d, %.1f s wall, peak RSS %.0f MB\n  %s\n", image.filename().c_str(),
-                    r.exit_code, r.wall_seconds, r.peak_rss_mb, r.summary.c_str());
+                    r.exit_code, r.wall_seconds, r.peak_rss_mb, r.last_line.c_str());
         // 1000 x 1000 at window 224 / stride 112: 8 x 8 windows.
         std::printf("  -> %.2f windows/s, %.3f megapixels/s end to end\n", 64.0 / r.wall_seconds, 1.0 / r.wall_seconds);
     }
@@ -134,9 +99,9 @@ int main(int argc, char** argv) {
             const auto scene = mosaic(fs::absolute(image), 1000, size, work / ("scene_" + std::to_string(size) + ".vrt"));
             auto args = common;
             args.insert(args.begin() + 2, {scene.string(), (work / "scene.tif").string(), "--scale", "0.05"});
-            const auto r = run(args, work / "scene.log");
+            const auto r = run_child(args, work / "scene.log");
             std::printf("%d x %d Byte scene at --scale 0.05: exit %d, %.1f s wall, peak RSS %.0f MB\n  %s\n", size, size,
-                        r.exit_code, r.wall_seconds, r.peak_rss_mb, r.summary.c_str());
+                        r.exit_code, r.wall_seconds, r.peak_rss_mb, r.last_line.c_str());
         }
     }
     return 0;

@@ -7,10 +7,7 @@
 #include <gdal_priv.h>
 #include <ogr_spatialref.h>
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
+#include "child_process.hpp"
 
 #include <chrono>
 #include <cstdio>
@@ -19,37 +16,10 @@
 #include <string>
 #include <vector>
 
-extern char** environ;
 namespace fs = std::filesystem;
+using segearth::bench::run_child;
 
 namespace {
-
-struct Run {
-    int exit_code = -1;
-    double seconds = 0, peak_rss_mb = 0;
-};
-
-Run run(std::vector<std::string> args, const fs::path& log) {
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    Run r;
-    pid_t pid = 0;
-    const auto start = std::chrono::steady_clock::now();
-    if (posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ) != 0) return r;
-    posix_spawn_file_actions_destroy(&actions);
-    int status = 0;
-    rusage usage{};
-    wait4(pid, &status, 0, &usage);
-    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.peak_rss_mb = static_cast<double>(usage.ru_maxrss) / 1024.0;
-    return r;
-}
 
 long long make_buildings(const fs::path& path, int size) {
     GDALAllRegister();
@@ -103,20 +73,20 @@ int main(int argc, char** argv) {
     std::printf("%d x %d class raster, %lld buildings, made in %.1f s\n", size, size, buildings,
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     fs::remove(work / "segearth.gpkg");
-    const auto ours = run({SEGEARTH_BINARY, "vectorize", raster.string(), (work / "segearth.gpkg").string(), "--overwrite"},
+    const auto ours = run_child({SEGEARTH_BINARY, "vectorize", raster.string(), (work / "segearth.gpkg").string(), "--overwrite"},
                           work / "segearth.log");
     std::printf("segearth vectorize (no clean-up):      exit %d, %.1f s, %.0f polygons/s, peak RSS %.0f MB\n",
-                ours.exit_code, ours.seconds, buildings / ours.seconds, ours.peak_rss_mb);
+                ours.exit_code, ours.wall_seconds, buildings / ours.wall_seconds, ours.peak_rss_mb);
     fs::remove(work / "gdal.gpkg");
-    const auto gdal = run({"gdal_polygonize.py", "-q", raster.string(), "-f", "GPKG", (work / "gdal.gpkg").string()},
+    const auto gdal = run_child({"gdal_polygonize.py", "-q", raster.string(), "-f", "GPKG", (work / "gdal.gpkg").string()},
                           work / "gdal.log");
     std::printf("gdal_polygonize.py (all values):       exit %d, %.1f s, %.0f polygons/s, peak RSS %.0f MB\n",
-                gdal.exit_code, gdal.seconds, (buildings + 1) / gdal.seconds, gdal.peak_rss_mb);
-    std::printf("wall time ratio segearth / gdal_polygonize: %.2f\n", ours.seconds / gdal.seconds);
-    const auto cleaned = run({SEGEARTH_BINARY, "vectorize", raster.string(), (work / "clean.gpkg").string(), "--overwrite",
+                gdal.exit_code, gdal.wall_seconds, (buildings + 1) / gdal.wall_seconds, gdal.peak_rss_mb);
+    std::printf("wall time ratio segearth / gdal_polygonize: %.2f\n", ours.wall_seconds / gdal.wall_seconds);
+    const auto cleaned = run_child({SEGEARTH_BINARY, "vectorize", raster.string(), (work / "clean.gpkg").string(), "--overwrite",
                               "--min-area", "10", "--simplify", "0.5", "--regularize"},
                              work / "clean.log");
     std::printf("segearth vectorize --min-area 10 --simplify 0.5 --regularize: exit %d, %.1f s, peak RSS %.0f MB\n",
-                cleaned.exit_code, cleaned.seconds, cleaned.peak_rss_mb);
+                cleaned.exit_code, cleaned.wall_seconds, cleaned.peak_rss_mb);
     return 0;
 }

@@ -3,11 +3,10 @@
 // and interruption. The numbers are random-model numbers; what is checked is the plumbing.
 #include <doctest/doctest.h>
 
+#include "koeln_files.hpp"
 #include "run_segearth.hpp"
 #include "support/test_paths.hpp"
 
-#include <gdal_priv.h>
-#include <gdal_utils.h>
 #include <ogr_spatialref.h>
 
 #include <algorithm>
@@ -22,32 +21,16 @@
 using segearth::test::fixture;
 using segearth::test::run_segearth;
 using segearth::test::scratch_dir;
-using segearth::test::shared_data_file;
 namespace fs = std::filesystem;
 
 namespace {
 
 using Dataset = std::unique_ptr<GDALDataset>;
 
-Dataset open(const fs::path& path) {
-    GDALAllRegister();
-    Dataset ds(GDALDataset::Open(path.c_str(), GDAL_OF_RASTER));
-    REQUIRE_MESSAGE(ds, "cannot open " << path);
-    return ds;
-}
+Dataset open(const fs::path& path) { return segearth::test::open_raster(path); }
 
-// gdal_translate with the given arguments, from the Köln tile.
 fs::path translate(const fs::path& out, std::vector<std::string> args) {
-    GDALAllRegister();
-    Dataset src(GDALDataset::Open(shared_data_file("oem_koeln_50.tif").c_str(), GDAL_OF_RASTER));
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    auto* options = GDALTranslateOptionsNew(argv.data(), nullptr);
-    GDALClose(GDALTranslate(out.c_str(), GDALDataset::ToHandle(src.get()), options, nullptr));
-    GDALTranslateOptionsFree(options);
-    REQUIRE(fs::exists(out));
-    return out;
+    return segearth::test::translate_koeln(out, std::move(args));
 }
 
 // "segment INPUT OUTPUT" with the tiny models, quiet, without the text cache, then `extra`.

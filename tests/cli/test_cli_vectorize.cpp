@@ -1,11 +1,10 @@
 // `segearth vectorize` and `segment --vector` through the real binary.
 #include <doctest/doctest.h>
 
+#include "koeln_files.hpp"
 #include "run_segearth.hpp"
 #include "support/test_paths.hpp"
 
-#include <gdal_priv.h>
-#include <gdal_utils.h>
 #include <ogrsf_frmts.h>
 
 #include <filesystem>
@@ -13,22 +12,12 @@
 using segearth::test::fixture;
 using segearth::test::run_segearth;
 using segearth::test::scratch_dir;
-using segearth::test::shared_data_file;
 namespace fs = std::filesystem;
 
 namespace {
 
 fs::path crop(const fs::path& out) {
-    GDALAllRegister();
-    std::unique_ptr<GDALDataset> src(GDALDataset::Open(shared_data_file("oem_koeln_50.tif").c_str(), GDAL_OF_RASTER));
-    std::vector<std::string> args{"-srcwin", "100", "100", "240", "160"};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    auto* options = GDALTranslateOptionsNew(argv.data(), nullptr);
-    GDALClose(GDALTranslate(out.c_str(), GDALDataset::ToHandle(src.get()), options, nullptr));
-    GDALTranslateOptionsFree(options);
-    return out;
+    return segearth::test::translate_koeln(out, {"-srcwin", "100", "100", "240", "160"});
 }
 
 }  // namespace
