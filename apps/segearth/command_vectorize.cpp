@@ -32,7 +32,9 @@ po::options_description vectorize_options() {
         ("simplify", po::value<double>()->value_name("M"), "topology-preserving simplification, tolerance M metres")
         ("regularize", "building footprints: right-angled outlines along each polygon's dominant direction")
         ("regularize-max-change", po::value<double>()->value_name("F")->default_value(0.1, "0.1"),
-         "keep a polygon unregularised when its area would change by more than this fraction");
+         "keep a polygon unregularised when its area would change by more than this fraction")
+        ("smooth", po::value<int>()->value_name("N"),
+         "natural classes (water, vegetation): N passes (1-5) of Chaikin corner cutting, rounding pixel steps");
     po::options_description more("Attributes, CRS, flood mapping");
     more.add_options()
         ("probabilities", po::value<std::string>()->value_name("FILE"),
@@ -87,6 +89,7 @@ int run_vectorize(const std::vector<std::string>& arguments) {
     metres("simplify", o.simplify_m);
     o.regularize = vm.count("regularize") > 0;
     o.regularize_max_area_change = vm["regularize-max-change"].as<double>();
+    if (vm.count("smooth")) o.smooth = vm["smooth"].as<int>();
     if (vm.count("probabilities")) o.probabilities = vm["probabilities"].as<std::string>();
     if (vm.count("t_srs")) o.target_srs = vm["t_srs"].as<std::string>();
     if (vm.count("pre-event")) o.pre_event = vm["pre-event"].as<std::string>();

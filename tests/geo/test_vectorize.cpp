@@ -334,3 +334,29 @@ TEST_CASE("vectorize: bad inputs are clear errors and leave no output") {
     CHECK(ds->GetLayerCount() == 2);  // building (the overwrite) and again_building (the append)
     CHECK(ds->GetLayerByName("again_building") != nullptr);
 }
+
+TEST_CASE("--smooth rounds the pixel steps of a natural outline and keeps its area") {
+    const auto dir = scratch_dir("vectorize_smooth");
+    // A disc of radius 20 px (10 m): its pixel outline is all right angles.
+    const auto raster = class_raster(dir / "pond.tif", 60, 60,
+                                     [](int x, int y) { return (x - 30) * (x - 30) + (y - 30) * (y - 30) < 400 ? 2.0 : 0.0; });
+    VectorizeOptions o;
+    o.classes = {"water"};
+    o.smooth = 3;
+    vectorize(raster, (dir / "smooth.gpkg").string(), o);
+    auto out = open_vector(dir / "smooth.gpkg");
+    auto f = std::unique_ptr<OGRFeature>(out->GetLayerByName("water")->GetNextFeature());
+    CHECK(f->GetGeometryRef()->IsValid());
+    const auto* ring = dynamic_cast<const OGRMultiPolygon*>(f->GetGeometryRef())->getGeometryRef(0)->getExteriorRing();
+    int right_angles = 0;
+    for (int i = 1; i + 1 < ring->getNumPoints(); ++i) {
+        const double ax = ring->getX(i) - ring->getX(i - 1), ay = ring->getY(i) - ring->getY(i - 1);
+        const double bx = ring->getX(i + 1) - ring->getX(i), by = ring->getY(i + 1) - ring->getY(i);
+        right_angles += std::abs(ax * bx + ay * by) < 1e-9 * std::hypot(ax, ay) * std::hypot(bx, by);
+    }
+    CHECK(right_angles == 0);
+    CHECK(f->GetFieldAsDouble("area_m2") == doctest::Approx(M_PI * 100).epsilon(0.05));
+    VectorizeOptions both = o;
+    both.regularize = true;
+    CHECK_THROWS_AS(vectorize(raster, (dir / "both.gpkg").string(), both), segearth::UsageError);
+}

@@ -28,6 +28,7 @@ struct VectorizeOptions {
     double simplify_m = 0;             ///< topology-preserving simplification tolerance
     bool regularize = false;           ///< right-angled outlines along the polygon's dominant direction
     double regularize_max_area_change = 0.1;  ///< keep the original when the area changes more (fraction)
+    int smooth = 0;                    ///< Chaikin smoothing passes for natural classes (water, vegetation)
     std::string probabilities;         ///< segment's --probabilities raster: adds mean_prob, max_prob
     std::string target_srs;            ///< -t_srs: any CRS PROJ understands
     std::string pre_event;             ///< flood mode: a class raster before the event

@@ -124,6 +124,29 @@ std::unique_ptr<OGRPolygon> regularize_polygon(const OGRPolygon& polygon, double
     return result;
 }
 
+std::unique_ptr<OGRPolygon> smooth_polygon(const OGRPolygon& polygon, int iterations) {
+    auto out = std::make_unique<OGRPolygon>();
+    for (const auto* ring : &polygon) {
+        std::vector<std::array<double, 2>> p;
+        for (int i = 0; i + 1 < ring->getNumPoints(); ++i) p.push_back({ring->getX(i), ring->getY(i)});
+        for (int pass = 0; pass < iterations && p.size() >= 3; ++pass) {
+            std::vector<std::array<double, 2>> q;
+            for (size_t i = 0; i < p.size(); ++i) {
+                const auto& a = p[i];
+                const auto& b = p[(i + 1) % p.size()];
+                q.push_back({0.75 * a[0] + 0.25 * b[0], 0.75 * a[1] + 0.25 * b[1]});
+                q.push_back({0.25 * a[0] + 0.75 * b[0], 0.25 * a[1] + 0.75 * b[1]});
+            }
+            p = std::move(q);
+        }
+        OGRLinearRing smoothed;
+        for (const auto& v : p) smoothed.addPoint(v[0], v[1]);
+        smoothed.closeRings();
+        out->addRing(&smoothed);
+    }
+    return out;
+}
+
 std::unique_ptr<OGRGeometry> clean_polygon(std::unique_ptr<OGRGeometry> geometry, const CleanupRules& rules,
                                            const PixelGeometry& measure) {
     geometry = valid_polygons(std::move(geometry));
@@ -166,6 +189,11 @@ std::unique_ptr<OGRGeometry> clean_polygon(std::unique_ptr<OGRGeometry> geometry
         const double area_after = measure.area_m2(*regular);
         if (std::abs(area_after - area_before) <= rules.regularize_max_area_change * area_before)
             geometry = valid_polygons(std::move(regular));
+    }
+    if (rules.smooth_iterations > 0) {
+        auto parts = polygons_of(*geometry);
+        for (auto& p : parts) p = smooth_polygon(*p, rules.smooth_iterations);
+        geometry = valid_polygons(assemble(std::move(parts)));
     }
     return geometry;
 }

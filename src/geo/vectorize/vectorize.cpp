@@ -200,7 +200,10 @@ VectorizeReport vectorize(const std::string& class_raster, const std::string& ou
         layer_of[value] = out.create_layer(layer_name, target ? target.get() : srs, probabilities != nullptr);
         report.polygons_per_layer[layer_name] = 0;
     }
-    const CleanupRules rules{o.min_area_m2, o.fill_holes_m2, o.simplify_m, o.regularize, o.regularize_max_area_change};
+    if (o.smooth < 0 || o.smooth > 5) throw UsageError("--smooth takes 1 to 5 passes");
+    if (o.smooth > 0 && o.regularize) throw UsageError("give --regularize (buildings) or --smooth (natural classes), not both");
+    const CleanupRules rules{o.min_area_m2, o.fill_holes_m2, o.simplify_m, o.regularize, o.regularize_max_area_change,
+                             o.smooth};
 
     const auto write_polygon = [&](RegionPolygon&& region) {
         auto it = layer_of.find(region.value);
