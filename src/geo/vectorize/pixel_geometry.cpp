@@ -19,16 +19,20 @@ void for_each_ring(const OGRGeometry& g, F&& f) {
 
 }  // namespace
 
-PixelGeometry::PixelGeometry(const std::array<double, 6>& geotransform, const OGRSpatialReference& srs)
+PixelGeometry::PixelGeometry(const std::array<double, 6>& geotransform, const OGRSpatialReference& srs, int width,
+                             int height)
     : gt_(geotransform), geographic_(srs.IsGeographic() != 0), unit_(srs.IsProjected() ? srs.GetLinearUnits() : 1.0) {
     if (geographic_) {
         OGRErr err = OGRERR_NONE;
         a_ = srs.GetSemiMajor(&err);
         const double inverse_flattening = srs.GetInvFlattening(&err);
         f_ = inverse_flattening > 0 ? 1.0 / inverse_flattening : 0.0;
-        // One pixel's ground size at the raster's origin row; tolerances need no more precision.
+        // The ground size of the centre pixel (not the origin's, which may be a sliver at a pole);
+        // tolerances need no more precision.
+        const double cx = width / 2, cy = height / 2;
         OGRLinearRing ring;
-        ring.addPoint(0, 0), ring.addPoint(1, 0), ring.addPoint(1, 1), ring.addPoint(0, 1), ring.addPoint(0, 0);
+        ring.addPoint(cx, cy), ring.addPoint(cx + 1, cy), ring.addPoint(cx + 1, cy + 1), ring.addPoint(cx, cy + 1);
+        ring.addPoint(cx, cy);
         to_map(ring);
         pixel_size_m_ = std::sqrt(std::abs(ring_area_m2(ring)));
     } else {

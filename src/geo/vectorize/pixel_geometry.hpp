@@ -14,7 +14,8 @@ namespace segearth::geo {
 
 class PixelGeometry {
 public:
-    PixelGeometry(const std::array<double, 6>& geotransform, const OGRSpatialReference& srs);
+    /// `width` x `height`: the raster's size (tolerances use the ground size of its centre pixel).
+    PixelGeometry(const std::array<double, 6>& geotransform, const OGRSpatialReference& srs, int width, int height);
 
     /// Applies the geotransform to every vertex (in place).
     void to_map(OGRGeometry& g) const;
@@ -26,7 +27,8 @@ public:
     double perimeter_m(const OGRGeometry& map_geometry) const;
     /// Mean ground size of one pixel in metres (for tolerances given in metres).
     double pixel_size_m() const { return pixel_size_m_; }
-    /// Map units per metre on the ground (1 / the linear unit; degrees per metre when geographic).
+    /// Map units per metre on the ground (1 / the linear unit; degrees per metre at the raster's
+    /// centre when geographic).
     double map_units_per_metre() const {
         return std::sqrt(std::abs(gt_[1] * gt_[5] - gt_[2] * gt_[4])) / pixel_size_m_;
     }

@@ -27,6 +27,14 @@ std::unique_ptr<OGRGeometry> assemble(std::vector<std::unique_ptr<OGRPolygon>> p
     return multi;
 }
 
+// Parts changed one at a time (holes filled, outlines regularised or smoothed) may now overlap: their
+// union, so that no area is counted twice and the result is valid.
+std::unique_ptr<OGRGeometry> reunite(std::vector<std::unique_ptr<OGRPolygon>> parts) {
+    auto g = assemble(std::move(parts));
+    if (auto* multi = dynamic_cast<OGRMultiPolygon*>(g.get())) g.reset(multi->UnionCascaded());
+    return valid_polygons(std::move(g));
+}
+
 // The polygon's orientation (radians, in [0, pi/2)): that of its minimum-area bounding rectangle,
 // found by rotating calipers over the convex hull's edges. A pixel outline's hull has long exactly
 // axis-parallel edges, so a building aligned with the image grid gets exactly 0, and the stair steps
@@ -163,7 +171,8 @@ std::unique_ptr<OGRGeometry> clean_polygon(std::unique_ptr<OGRGeometry> geometry
             }
             p = std::move(filled);
         }
-        geometry = assemble(std::move(parts));
+        geometry = reunite(std::move(parts));
+        if (!geometry) return nullptr;
     }
     // Tolerances in metres become map units (exactly for projected CRSs, at the raster's origin for
     // geographic ones).
@@ -185,15 +194,14 @@ std::unique_ptr<OGRGeometry> clean_polygon(std::unique_ptr<OGRGeometry> geometry
                 if (r->IsValid()) p = std::move(r);
             }
         }
-        auto regular = assemble(std::move(parts));
-        const double area_after = measure.area_m2(*regular);
-        if (std::abs(area_after - area_before) <= rules.regularize_max_area_change * area_before)
-            geometry = valid_polygons(std::move(regular));
+        auto regular = reunite(std::move(parts));
+        if (regular && std::abs(measure.area_m2(*regular) - area_before) <= rules.regularize_max_area_change * area_before)
+            geometry = std::move(regular);
     }
     if (rules.smooth_iterations > 0) {
         auto parts = polygons_of(*geometry);
         for (auto& p : parts) p = smooth_polygon(*p, rules.smooth_iterations);
-        geometry = valid_polygons(assemble(std::move(parts)));
+        geometry = reunite(std::move(parts));
     }
     return geometry;
 }

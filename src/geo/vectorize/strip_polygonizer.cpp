@@ -1,5 +1,7 @@
 #include "vectorize/strip_polygonizer.hpp"
 
+#include "vectorize/polygon_cleanup.hpp"
+
 #include <segearth/error.hpp>
 #include <segearth/geo/gdal_setup.hpp>
 
@@ -24,10 +26,12 @@ std::vector<Interval> intervals_on_line(const OGRGeometry& g, double y) {
             if (ring->getY(i) == y && ring->getY(i + 1) == y)
                 out.emplace_back(std::min(ring->getX(i), ring->getX(i + 1)), std::max(ring->getX(i), ring->getX(i + 1)));
     };
+    // Holes never lie on a strip border, but after MakeValid an outline may be split across rings.
     if (const auto* poly = dynamic_cast<const OGRPolygon*>(&g)) {
-        add_ring(poly->getExteriorRing());
+        for (const auto* ring : poly) add_ring(ring);
     } else if (const auto* multi = dynamic_cast<const OGRMultiPolygon*>(&g)) {
-        for (const auto* part : multi) add_ring(part->getExteriorRing());
+        for (const auto* part : multi)
+            for (const auto* ring : part) add_ring(ring);
     }
     return out;
 }
@@ -98,6 +102,10 @@ void StripPolygonizer::add_strip(int y, int rows, const std::vector<int32_t>& va
         Piece p;
         p.value = feature->GetFieldAsInteger(0);
         p.geometry.reset(feature->StealGeometry());
+        // GDAL writes an 8-connected region whose pixels touch at a corner as one self-touching,
+        // invalid ring; GEOS needs valid input to join it across borders.
+        if (eight_connected_) p.geometry = valid_polygons(std::move(p.geometry));
+        if (!p.geometry) continue;
         p.geometry->getEnvelope(&p.envelope);
         (y > 0 && p.envelope.MinY == y && !open_.empty() ? top : rest).push_back(std::move(p));
     }

@@ -23,7 +23,10 @@ VectorOutput::VectorOutput(std::string path, bool overwrite, bool append, std::v
     if (append && exists) {
         std::error_code ec;
         std::filesystem::copy_file(path_, temporary_, std::filesystem::copy_options::overwrite_existing, ec);
-        if (ec) throw FileError("cannot copy " + path_ + " to append to it: " + ec.message());
+        if (ec) {
+            VSIUnlink(temporary_.c_str());
+            throw FileError("cannot copy " + path_ + " to append to it: " + ec.message());
+        }
         dataset_.reset(GDALDataset::Open(temporary_.c_str(), GDAL_OF_VECTOR | GDAL_OF_UPDATE));
         if (!dataset_) {
             VSIUnlink(temporary_.c_str());
@@ -33,8 +36,11 @@ VectorOutput::VectorOutput(std::string path, bool overwrite, bool append, std::v
         GDALDriver* gpkg = GetGDALDriverManager()->GetDriverByName("GPKG");
         if (!gpkg) throw FileError("this GDAL has no GeoPackage driver");
         dataset_.reset(gpkg->Create(temporary_.c_str(), 0, 0, 0, GDT_Unknown, nullptr));
-        if (!dataset_)
-            throw FileError("cannot create " + path_ + ": " + last_gdal_error("is the folder writable?"));
+        if (!dataset_) {
+            const auto reason = last_gdal_error("is the folder writable?");
+            VSIUnlink(temporary_.c_str());
+            throw FileError("cannot create " + path_ + ": " + reason);
+        }
     }
 }
 

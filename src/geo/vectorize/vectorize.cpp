@@ -81,6 +81,9 @@ struct ClassRaster {
     }
 };
 
+// Marks pre-event pixels that are unknown (outside the pre-event raster or nodata there).
+constexpr int32_t outside_pre_event = -2147483647;
+
 std::string layer_name_for(const std::string& name) {
     std::string out;
     for (char c : name) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-') ? c : '_';
@@ -130,7 +133,7 @@ VectorizeReport vectorize(const std::string& class_raster, const std::string& ou
     if (ds.GetGeoTransform(gt.data()) != CE_None || !srs)
         throw UsageError(class_raster + " has no CRS or geotransform, so polygons cannot be placed or measured: "
                          "assign them first (e.g. gdal_edit.py -a_srs EPSG:XXXX -a_ullr ...)");
-    const PixelGeometry measure(gt, *srs);
+    const PixelGeometry measure(gt, *srs, width, height);
 
     // Which values become which layer.
     std::map<int, std::string> layers;  // class value -> class name
@@ -141,13 +144,19 @@ VectorizeReport vectorize(const std::string& class_raster, const std::string& ou
         post_water = classes.resolve(o.water_class);
         pre = std::make_unique<ClassRaster>(o.pre_event, -1);
         pre_water = pre->resolve(o.water_class);
-        // The pre-event classes on the post-event grid (nearest neighbour: classes are not averaged).
+        // The pre-event classes on the post-event grid (nearest neighbour: classes are not averaged);
+        // pixels it does not cover, or covers with nodata, get a sentinel and are never "new" water.
+        if (gt[2] != 0 || gt[4] != 0)
+            throw UsageError(class_raster + " has a rotated geotransform: warp it to a north-up grid first "
+                             "(gdalwarp) to compare it with the pre-event raster");
         char* wkt = nullptr;
         srs->exportToWkt(&wkt);
-        std::vector<std::string> args{"-of", "VRT", "-t_srs", wkt, "-r", "near", "-ts", std::to_string(width),
-                                      std::to_string(height), "-te", std::to_string(gt[0]),
-                                      std::to_string(gt[3] + height * gt[5]), std::to_string(gt[0] + width * gt[1]),
-                                      std::to_string(gt[3])};
+        const auto exact = [](double v) { return CPLSPrintf("%.17g", v); };
+        std::vector<std::string> args{"-of", "VRT", "-t_srs", wkt, "-r", "near", "-ot", "Int32", "-dstnodata",
+                                      std::to_string(outside_pre_event), "-ts", std::to_string(width),
+                                      std::to_string(height), "-te", exact(gt[0]),
+                                      exact(std::min(gt[3], gt[3] + height * gt[5])), exact(gt[0] + width * gt[1]),
+                                      exact(std::max(gt[3], gt[3] + height * gt[5]))};
         CPLFree(wkt);
         std::vector<char*> argv;
         for (auto& a : args) argv.push_back(a.data());
@@ -237,7 +246,8 @@ VectorizeReport vectorize(const std::string& class_raster, const std::string& ou
     StripPolygonizer polygonizer(width, o.eight_connected, write_polygon);
     int block_w = 0, block_h = 0;
     classes.band->GetBlockSize(&block_w, &block_h);
-    const int strip_rows = o.strip_rows > 0 ? o.strip_rows : std::max(256, block_h);
+    // Whole blocks per strip, but never a whole single-strip file (memory must not grow with height).
+    const int strip_rows = o.strip_rows > 0 ? o.strip_rows : (block_h <= 1024 ? std::max(256, block_h) : 256);
     std::vector<int32_t> values, pre_values;
     std::vector<uint8_t> selected;
     out.begin_writing();
@@ -255,7 +265,7 @@ VectorizeReport vectorize(const std::string& class_raster, const std::string& ou
                 throw FileError(o.pre_event + ": cannot read: " + last_gdal_error("?"));
             for (size_t i = 0; i < n; ++i)
                 selected[i] = values[i] == post_water && pre_values[i] != pre_water &&
-                              !(pre->nodata && pre_values[i] == *pre->nodata);
+                              pre_values[i] != outside_pre_event && !(pre->nodata && pre_values[i] == *pre->nodata);
         } else {
             for (size_t i = 0; i < n; ++i) selected[i] = layer_of.count(values[i]) > 0;
         }
