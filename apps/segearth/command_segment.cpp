@@ -83,7 +83,6 @@ po::options_description segment_options() {
         ("help,h", "show this help");
     po::options_description all;
     all.add(model).add(classes).add(input).add(output).add(run);
-    all.add_options()("input", po::value<std::string>())("output", po::value<std::string>());
     return all;
 }
 
@@ -92,9 +91,13 @@ int run_segment(const std::vector<std::string>& arguments) {
     const auto common = take_common_options(args);
     accept_gdal_style(args, {"of", "co"});
     const auto options = segment_options();
+    po::options_description hidden;  // the positionals: parsed, not listed among the options
+    hidden.add_options()("input", po::value<std::string>())("output", po::value<std::string>());
+    po::options_description parsed;
+    parsed.add(options).add(hidden);
     po::positional_options_description positionals;
     positionals.add("input", 1).add("output", 1);
-    const auto vm = parse_command_line("segment", args, options, positionals);
+    const auto vm = parse_command_line("segment", args, parsed, positionals);
     if (vm.count("help")) {
         print_command_help("segment", "INPUT OUTPUT --classes \"a,b;c\" [options]",
                            "Segments a raster GDAL can read into the named classes (SegEarth-OV: CLIP with a "

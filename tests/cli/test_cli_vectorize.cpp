@@ -71,5 +71,10 @@ TEST_CASE("vectorize: errors name the file or class and leave nothing behind") {
     CHECK(r.exit_code == 2);
     CHECK(r.err == "segearth: --min-area must not be negative\n");
     for (const auto& entry : fs::directory_iterator(dir)) CHECK(entry.path().filename() == "crop.tif");
-    CHECK(run_segearth({"vectorize", "--help"}).exit_code == 0);
+    for (const char* command : {"vectorize", "segment"}) {
+        const auto help = run_segearth({command, "--help"});
+        CHECK(help.exit_code == 0);
+        CHECK(help.out.find("Usage: segearth " + std::string(command)) == 0);
+        CHECK(help.out.find("--input") == std::string::npos);  // positionals are not options
+    }
 }
