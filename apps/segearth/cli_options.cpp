@@ -36,10 +36,18 @@ void accept_gdal_style(std::vector<std::string>& args, const std::vector<std::st
 
 po::variables_map parse_command_line(const std::string& command, const std::vector<std::string>& args,
                                      const po::options_description& options,
-                                     const po::positional_options_description& positionals) {
+                                     const std::vector<std::string>& positionals) {
+    po::options_description hidden;
+    po::positional_options_description order;
+    for (const auto& name : positionals) {
+        if (!options.find_nothrow(name, false)) hidden.add_options()(name.c_str(), po::value<std::string>());
+        order.add(name.c_str(), 1);
+    }
+    po::options_description parsed;
+    parsed.add(options).add(hidden);
     po::variables_map vm;
     try {
-        po::store(po::command_line_parser(args).options(options).positional(positionals).run(), vm);
+        po::store(po::command_line_parser(args).options(parsed).positional(order).run(), vm);
         po::notify(vm);
     } catch (const po::error& e) {
         throw UsageError(command + ": " + e.what() + " (see segearth " + command + " --help)");

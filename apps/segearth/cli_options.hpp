@@ -21,12 +21,14 @@ CommonOptions take_common_options(std::vector<std::string>& args);
 /// knows, so that users can type them as in GDAL's own tools.
 void accept_gdal_style(std::vector<std::string>& args, const std::vector<std::string>& names);
 
-/// Parses `args` against the command's options and positionals; wraps Boost's errors in UsageError
-/// naming the command and pointing at its --help.
-boost::program_options::variables_map parse_command_line(
-    const std::string& command, const std::vector<std::string>& args,
-    const boost::program_options::options_description& options,
-    const boost::program_options::positional_options_description& positionals);
+/// Parses `args` against the command's options; `positionals` names the positional arguments in
+/// order (each taken once). Those not declared in `options` are parsed as hidden string values, so
+/// help lists only the options. Wraps Boost's errors in UsageError naming the command and pointing
+/// at its --help.
+boost::program_options::variables_map parse_command_line(const std::string& command,
+                                                         const std::vector<std::string>& args,
+                                                         const boost::program_options::options_description& options,
+                                                         const std::vector<std::string>& positionals);
 
 /// "Usage: segearth <command> <synopsis>" followed by the options' own descriptions.
 void print_command_help(const std::string& command, const std::string& synopsis, const std::string& about,

@@ -25,9 +25,7 @@ int run_info(const std::vector<std::string>& arguments) {
         ("vocab", po::value<std::string>()->value_name("PATH"),
          "CLIP BPE vocabulary (default: $SEGEARTH_VOCAB, then bpe_simple_vocab_16e6.txt.gz in the data folders)")
         ("file", po::value<std::string>()->value_name("FILE"), "a CLIP weights file or a GDAL raster");
-    po::positional_options_description positionals;
-    positionals.add("file", 1);
-    const auto vm = parse_command_line("info", args, options, positionals);
+    const auto vm = parse_command_line("info", args, options, {"file"});
     if (vm.count("help")) {
         print_command_help("info", "[--system | --tokenize TEXT | FILE]",
                            "Describes a CLIP weights file (format, architecture, parameters, dtype) or a raster "

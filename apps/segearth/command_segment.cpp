@@ -91,13 +91,7 @@ int run_segment(const std::vector<std::string>& arguments) {
     const auto common = take_common_options(args);
     accept_gdal_style(args, {"of", "co"});
     const auto options = segment_options();
-    po::options_description hidden;  // the positionals: parsed, not listed among the options
-    hidden.add_options()("input", po::value<std::string>())("output", po::value<std::string>());
-    po::options_description parsed;
-    parsed.add(options).add(hidden);
-    po::positional_options_description positionals;
-    positionals.add("input", 1).add("output", 1);
-    const auto vm = parse_command_line("segment", args, parsed, positionals);
+    const auto vm = parse_command_line("segment", args, options, {"input", "output"});
     if (vm.count("help")) {
         print_command_help("segment", "INPUT OUTPUT --classes \"a,b;c\" [options]",
                            "Segments a raster GDAL can read into the named classes (SegEarth-OV: CLIP with a "

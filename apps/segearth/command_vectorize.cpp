@@ -56,13 +56,7 @@ int run_vectorize(const std::vector<std::string>& arguments) {
     const auto common = take_common_options(args);
     accept_gdal_style(args, {"nln", "lco", "t_srs"});
     const auto options = vectorize_options();
-    po::options_description hidden;  // the positionals: parsed, not listed among the options
-    hidden.add_options()("input", po::value<std::string>())("output", po::value<std::string>());
-    po::options_description parsed;
-    parsed.add(options).add(hidden);
-    po::positional_options_description positionals;
-    positionals.add("input", 1).add("output", 1);
-    const auto vm = parse_command_line("vectorize", args, parsed, positionals);
+    const auto vm = parse_command_line("vectorize", args, options, {"input", "output"});
     if (vm.count("help")) {
         print_command_help("vectorize", "CLASSES.tif OUT.gpkg [options]",
                            "Turns a class raster (segearth segment's output, or any single-band integer raster) into "

@@ -1,5 +1,7 @@
 #include <segearth/geo/raster_info.hpp>
 
+#include "gdal_dataset.hpp"
+
 #include <segearth/error.hpp>
 #include <segearth/geo/gdal_setup.hpp>
 
@@ -13,11 +15,7 @@ namespace segearth::geo {
 std::string gdal_version() { return GDALVersionInfo("RELEASE_NAME"); }
 
 RasterInfo read_raster_info(const std::string& path) {
-    ensure_gdal();
-    CPLErrorReset();
-    std::unique_ptr<GDALDataset> ds(
-        GDALDataset::Open(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR));
-    if (!ds) throw FileError(path + ": cannot open as a raster: " + last_gdal_error("no GDAL driver recognises it"));
+    const auto ds = open_raster(path);
     RasterInfo info;
     info.path = path;
     info.driver = ds->GetDriver() ? ds->GetDriver()->GetDescription() : "";

@@ -1,5 +1,7 @@
 #include <segearth/geo/scene_reader.hpp>
 
+#include "gdal_dataset.hpp"
+
 #include <segearth/error.hpp>
 #include <segearth/geo/gdal_setup.hpp>
 
@@ -14,16 +16,6 @@
 
 namespace segearth::geo {
 namespace {
-
-using DatasetPtr = std::unique_ptr<GDALDataset>;
-
-DatasetPtr open_raster(const std::string& path) {
-    ensure_gdal();
-    CPLErrorReset();
-    DatasetPtr ds(GDALDataset::Open(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR));
-    if (!ds) throw FileError(path + ": cannot open as a raster: " + last_gdal_error("no GDAL driver recognises it"));
-    return ds;
-}
 
 std::vector<int> choose_bands(GDALDataset& ds, const std::string& path, std::vector<int> requested) {
     const int count = ds.GetRasterCount();

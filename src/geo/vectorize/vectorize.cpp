@@ -1,5 +1,6 @@
 #include <segearth/geo/vectorize.hpp>
 
+#include "gdal_dataset.hpp"
 #include "vectorize/pixel_geometry.hpp"
 #include "vectorize/polygon_cleanup.hpp"
 #include "vectorize/strip_polygonizer.hpp"
@@ -19,16 +20,6 @@
 
 namespace segearth::geo {
 namespace {
-
-using DatasetPtr = std::unique_ptr<GDALDataset>;
-
-DatasetPtr open_raster(const std::string& path, const std::string& what) {
-    ensure_gdal();
-    CPLErrorReset();
-    DatasetPtr ds(GDALDataset::Open(path.c_str(), GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR));
-    if (!ds) throw FileError(path + ": cannot open " + what + ": " + last_gdal_error("no GDAL driver recognises it"));
-    return ds;
-}
 
 // What a class raster holds: its class names, nodata, background.
 struct ClassRaster {
