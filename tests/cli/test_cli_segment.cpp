@@ -222,6 +222,20 @@ TEST_CASE("segment: every bad input is a clear error and leaves no file behind")
          "-of PNG: GDAL's driver cannot write a raster piece by piece; use GTiff or COG"},
         {{"segment", input.string(), input.string(), "--classes", "a;b", "--overwrite"}, 2,
          input.string() + " is the input: choose another output name"},
+        {{"segment", input.string(), out, "--classes", "a;b", "--probabilities", (dir / "p.tif").string(),
+          "--probabilities-type", "Int16"},
+         2, "--probabilities-type Int16: use Float32 or Byte"},
+        {{"segment", input.string(), out, "--classes", "a;b", "--output-grid", "input"}, 2,
+         "--output-grid input: use native or working"},
+        {{"segment", input.string(), out, "--classes", "a;b", "--scale", "-1"}, 2, "--scale must be positive, got -1"},
+        {{"segment", input.string(), out, "--classes", "a;b", "--gsd", "0"}, 2, "--gsd must be positive (metres), got 0"},
+        {{"segment", input.string(), out, "--classes", "a;b", "--long-side", "0"}, 2, "--long-side must be at least 1"},
+        {{"segment", input.string(), out, "--classes", "a;b", "--scale", "0.5", "--gsd", "1"}, 2,
+         "give only one of --gsd, --scale and --long-side"},
+        {{"segment", input.string(), out, "--classes", "a;b", "--scale-range", "0", "--window", "224"}, 2,
+         "--scale-range takes two numbers, MIN and MAX"},
+        {{"segment", input.string(), out, "--classes", "a;b", "--batch", "0"}, 2, "--batch must be at least 1"},
+        {{"segment", input.string(), out, "--classes", "a;b", "--ram", "10"}, 2, "--ram 10: give at least 64 (MB)"},
     };
     for (const auto& c : cases) {
         CAPTURE(c.message);

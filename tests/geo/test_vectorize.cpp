@@ -316,6 +316,23 @@ TEST_CASE("vectorize: bad inputs are clear errors and leave no output") {
                          segearth::UsageError);
     const auto bare = make_raster((dir / "bare.tif").string(), 20, 20, GDT_Byte, {{}}, 0);
     CHECK_THROWS_AS(vectorize(bare, out, {}), segearth::UsageError);
+    VectorizeOptions bad_srs;
+    bad_srs.target_srs = "EPSG:nonsense";
+    CHECK_THROWS_WITH_AS(vectorize(raster, out, bad_srs), "-t_srs EPSG:nonsense: PROJ does not know this CRS (try EPSG:4326)",
+                         segearth::UsageError);
+    const auto small = make_raster((dir / "p_small.tif").string(), 10, 10, GDT_Float32, {{}, {}, {}});
+    VectorizeOptions mismatched;
+    mismatched.probabilities = small;
+    CHECK_THROWS_WITH_AS(vectorize(raster, out, mismatched),
+                         (small + " is 10 x 10, the class raster 20 x 20: give the probabilities written by the same "
+                                  "segment run").c_str(),
+                         segearth::UsageError);
+    VectorizeOptions too_smooth;
+    too_smooth.smooth = 9;
+    CHECK_THROWS_WITH_AS(vectorize(raster, out, too_smooth), "--smooth takes 1 to 5 passes", segearth::UsageError);
+    VectorizeOptions no_pre_event;
+    no_pre_event.pre_event = (dir / "missing_pre.tif").string();
+    CHECK_THROWS_AS(vectorize(raster, out, no_pre_event), segearth::FileError);
     CHECK(!fs::exists(out));
     for (const auto& entry : fs::directory_iterator(dir))
         CHECK(entry.path().filename().string().find(".part") == std::string::npos);
