@@ -1,5 +1,6 @@
 #include <segearth/core/segmenter/window_segmenter.hpp>
 
+#include <segearth/core/clip/image_normalisation.hpp>
 #include <segearth/error.hpp>
 
 #include <chrono>
@@ -12,14 +13,6 @@ namespace segearth::core {
 namespace {
 
 namespace F = torch::nn::functional;
-
-// CLIP's image normalisation (METHOD.md 1).
-torch::Tensor normalise(const torch::Tensor& rgb01) {
-    const auto options = rgb01.options().dtype(torch::kFloat32);
-    const auto mean = torch::tensor({0.48145466, 0.4578275, 0.40821073}, options).view({1, 3, 1, 1});
-    const auto stddev = torch::tensor({0.26862954, 0.26130258, 0.27577711}, options).view({1, 3, 1, 1});
-    return (rgb01.to(torch::kFloat32) - mean) / stddev;
-}
 
 // Seconds since `start`, after the device has finished its queued work.
 double elapsed(std::chrono::steady_clock::time_point start, const torch::Device& device) {
@@ -78,7 +71,7 @@ torch::Tensor WindowSegmenter::logits(const torch::Tensor& windows) {
     };
     const int64_t top = (padded_side(h) - h) / 2, left = (padded_side(w) - w) / 2;
     const int64_t bottom = padded_side(h) - h - top, right = padded_side(w) - w - left;
-    auto x = normalise(windows.to(device()));
+    auto x = normalise_clip_image(windows.to(device()));
     if (top || bottom || left || right)
         x = F::pad(x, F::PadFuncOptions({left, right, top, bottom}).mode(torch::kConstant).value(0));
     auto logits = logits_of_padded(x);

@@ -1,0 +1,90 @@
+// Training SimFeatUp's jbu_one upsampler on unlabelled images with a frozen CLIP (METHOD.md 7): one
+// optimizer step per batch of crops, n jitters per step, NAdam over the upsampler and the
+// training-only networks, full checkpoints for resuming.
+//
+//   UpsamplerTrainer trainer(clip.model, {}, torch::kCPU);
+//   for (...) { StepResult r = trainer.step(crops); }     // crops (N, 3, 224, 224) RGB in [0, 1]
+//   save_upsampler("up.safetensors", trainer.upsampler());
+#pragma once
+
+#include <segearth/core/clip_model.hpp>
+#include <segearth/core/training/jitter.hpp>
+#include <segearth/core/training/nadam.hpp>
+#include <segearth/core/training/simfeatup_objective.hpp>
+#include <segearth/core/upsampler/jbu.hpp>
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+
+namespace segearth::core {
+
+struct TrainerOptions {
+    int64_t n_jitters = 5;
+    JitterOptions jitter;
+    int64_t projection_dim = 30;
+    double image_weight = 0.1;  ///< gamma: weight of the content retention loss
+    NAdamOptions optimizer;     ///< lr 1e-3
+    int64_t clip_grad_steps = 10;  ///< the first steps clip the gradient norm ...
+    double clip_grad_norm = 1e-4;  ///< ... to this
+    uint64_t seed = 0;             ///< seeds the jitters and libtorch's generator (projections, masks, dropout)
+};
+
+/// Where a step's time went, in seconds (on CUDA, measured after synchronising).
+struct StepTimings {
+    double clip = 0;               ///< frozen CLIP features of the batch and of every jittered batch
+    double upsampler_forward = 0;  ///< the upsampler, every jitter
+    double losses = 0;             ///< jitter, downsampler, scale net, CRN
+    double backward = 0;           ///< autograd through all of them
+    double optimizer = 0;          ///< clipping and the NAdam update
+};
+
+struct StepResult {
+    int64_t step = 0;  ///< 1-based index of the step just taken
+    double loss = 0, reconstruction = 0, image = 0;  ///< summed over the jitters (each / n_jitters)
+    StepTimings timings;
+};
+
+/// Colour pictures of what the upsampler does to one image: the image, CLIP's low-resolution
+/// features and the upsampled ones, the two feature maps mapped to RGB by the same 3-component PCA.
+struct UpsamplingPreview {
+    torch::Tensor image, low_resolution, upsampled;  ///< each (3, H, W) in [0, 1], CPU float
+};
+
+class UpsamplerTrainer {
+public:
+    UpsamplerTrainer(ClipModel clip, TrainerOptions options, const torch::Device& device);
+
+    /// One optimizer step on `images` (N, 3, H, W), RGB in [0, 1], H and W multiples of the patch.
+    StepResult step(const torch::Tensor& images);
+
+    UpsamplingPreview preview(const torch::Tensor& image);
+
+    JbuOne& upsampler() { return upsampler_; }
+    SimFeatUpObjective& objective() { return objective_; }
+    int64_t steps_done() const { return optimizer_->steps(); }
+    const TrainerOptions& options() const { return options_; }
+
+    /// Everything needed to resume: every network, the optimizer state, the random generators'
+    /// states, and `metadata` (e.g. the data sampler's state). Atomic. The upsampler's tensors are
+    /// named "upsampler." + its parameter names, so segment can also load this file directly.
+    void save_checkpoint(const std::filesystem::path& path, std::map<std::string, std::string> metadata = {}) const;
+    /// Restores a save_checkpoint() file and returns its metadata. Throws FileError naming the file
+    /// when it is not a training checkpoint or was made for another feature width or patch size.
+    std::map<std::string, std::string> load_checkpoint(const std::filesystem::path& path);
+
+private:
+    torch::Tensor clip_features(const torch::Tensor& normalised);
+
+    ClipModel clip_;
+    TrainerOptions options_;
+    torch::Device device_;
+    JbuOne upsampler_{nullptr};
+    SimFeatUpObjective objective_{nullptr};
+    std::unique_ptr<NAdam> optimizer_;
+    std::mt19937_64 jitter_rng_;
+};
+
+}  // namespace segearth::core
