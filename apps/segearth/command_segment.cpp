@@ -2,6 +2,7 @@
 
 #include "cli_options.hpp"
 #include "cli_progress.hpp"
+#include "cli_scene_input.hpp"
 
 #include <segearth/core/clip/attention_kind.hpp>
 #include <segearth/error.hpp>
@@ -46,16 +47,8 @@ po::options_description segment_options() {
         ("prob-threshold", po::value<double>()->value_name("P"),
          "a pixel whose best class probability is below P gets the background class (default 0, or the preset's)")
         ("bg-index", po::value<int64_t>()->value_name("I"), "the background class's index (default 0, or the preset's)");
-    po::options_description input("Input");
+    auto input = scene_input_options();
     input.add_options()
-        ("band,b", po::value<std::vector<int>>()->composing()->value_name("BAND"),
-         "input band for red, green, blue (give it three times; default: the bands labelled RGB, else 1 2 3)")
-        ("scale-range", po::value<std::vector<double>>()->multitoken()->composing()->value_name("MIN MAX"),
-         "map MIN..MAX to 0..1 (once for all bands or three times); default: Byte as is, other types a "
-         "2-98% stretch")
-        ("gsd", po::value<double>()->value_name("METRES"), "working ground sampling distance")
-        ("scale", po::value<double>()->value_name("F"), "working grid = native size x F")
-        ("long-side", po::value<double>()->value_name("N"), "working grid with its long side N pixels (the paper's 448)")
         ("window", po::value<int64_t>()->value_name("PX")->default_value(224), "window size on the working grid")
         ("stride", po::value<int64_t>()->value_name("PX")->default_value(112), "window stride");
     po::options_description output("Output");
@@ -121,15 +114,7 @@ int run_segment(const std::vector<std::string>& arguments) {
         throw UsageError("--classes is empty: name at least one class, e.g. --classes \"building;water\"");
     if (vm.count("prob-threshold")) o.classes.prob_threshold = vm["prob-threshold"].as<double>();
     if (vm.count("bg-index")) o.classes.bg_index = vm["bg-index"].as<int64_t>();
-    o.read.bands = value_or<std::vector<int>>(vm, "band", {});
-    const auto ranges = value_or<std::vector<double>>(vm, "scale-range", {});
-    if (ranges.size() % 2 != 0) throw UsageError("--scale-range takes two numbers, MIN and MAX");
-    for (size_t i = 0; i < ranges.size(); i += 2) o.read.scale_ranges.emplace_back(ranges[i], ranges[i + 1]);
-    const int grids = static_cast<int>(vm.count("gsd") + vm.count("scale") + vm.count("long-side"));
-    if (grids > 1) throw UsageError("give only one of --gsd, --scale and --long-side");
-    if (vm.count("gsd")) o.read.grid = {geo::GridMode::gsd, vm["gsd"].as<double>()};
-    if (vm.count("scale")) o.read.grid = {geo::GridMode::scale, vm["scale"].as<double>()};
-    if (vm.count("long-side")) o.read.grid = {geo::GridMode::long_side, vm["long-side"].as<double>()};
+    o.read = scene_read_options(vm);
     o.streaming.window = vm["window"].as<int64_t>();
     o.streaming.stride = vm["stride"].as<int64_t>();
     o.streaming.batch = vm["batch"].as<int64_t>();

@@ -2,6 +2,7 @@
 // (0 ok, 1 failure, 2 usage error, 130 cancelled).
 #include "command_info.hpp"
 #include "command_segment.hpp"
+#include "command_train.hpp"
 #include "command_vectorize.hpp"
 
 #include <segearth/core/blas_runtime.hpp>
@@ -19,7 +20,7 @@ using segearth::cli::Command;
 
 const std::vector<const Command*>& commands() {
     static const std::vector<const Command*> all{&segearth::cli::segment_command, &segearth::cli::vectorize_command,
-                                                   &segearth::cli::info_command};
+                                                   &segearth::cli::train_command, &segearth::cli::info_command};
     return all;
 }
 

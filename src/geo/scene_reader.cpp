@@ -40,7 +40,7 @@ std::vector<int> choose_bands(GDALDataset& ds, const std::string& path, std::vec
     if (rgb[0] && rgb[1] && rgb[2]) return rgb;
     if (count < 3)
         throw UsageError(path + " has " + std::to_string(count) +
-                         (count == 1 ? " band" : " bands") + "; segmentation needs three (red, green, blue): "
+                         (count == 1 ? " band" : " bands") + "; the model needs three (red, green, blue): "
                          "choose them with -b (e.g. -b 1 -b 1 -b 1 for a grey image)");
     return {1, 2, 3};
 }

@@ -193,7 +193,7 @@ TEST_CASE("segment: every bad input is a clear error and leaves no file behind")
         {{"segment", (dir / "missing.tif").string(), out, "--classes", "a;b"}, 1,
          (dir / "missing.tif").string() + ": cannot open as a raster: "},
         {{"segment", grey.string(), out, "--classes", "a;b"}, 2,
-         grey.string() + " has 1 band; segmentation needs three (red, green, blue): choose them with -b (e.g. -b 1 -b 1 "
+         grey.string() + " has 1 band; the model needs three (red, green, blue): choose them with -b (e.g. -b 1 -b 1 "
                          "-b 1 for a grey image)"},
         {{"segment", input.string(), out, "--classes", "a;b", "-b", "1", "-b", "2", "-b", "7"}, 2,
          "-b 7: " + input.string() + " has bands 1..3"},

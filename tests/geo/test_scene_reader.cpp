@@ -56,7 +56,7 @@ TEST_CASE("band errors name the file, the band and the fix") {
     const auto dir = scratch_dir("scene_band_errors");
     const auto grey = make_raster((dir / "grey.tif").string(), 8, 6, GDT_Byte, {constant(1)});
     CHECK_THROWS_WITH_AS(SceneReader(grey, {}),
-                         (grey + " has 1 band; segmentation needs three (red, green, blue): choose them with -b "
+                         (grey + " has 1 band; the model needs three (red, green, blue): choose them with -b "
                                  "(e.g. -b 1 -b 1 -b 1 for a grey image)").c_str(),
                          segearth::UsageError);
     CHECK(SceneReader(grey, {{1, 1, 1}, {}, {}}).bands() == std::vector<int>{1, 1, 1});

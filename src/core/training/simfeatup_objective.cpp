@@ -43,6 +43,7 @@ LossTerms SimFeatUpObjectiveImpl::terms(const torch::Tensor& upsampled_j, const 
     LossTerms t;
     // The mean of log s over (N, P, gh, gw) with s broadcast over P is its mean over (N, 1, gh, gw).
     t.reconstruction = (residual.square() / (2 * s.square())).mean() + s.log().mean();
+    t.projected_mse = residual.detach().square().mean();
     t.image = (image_j - crn->forward(upsampled_j)).square().mean();
     return t;
 }

@@ -54,11 +54,12 @@ void set_cpu_generator_state(const torch::Tensor& state) {
     generator.set_state(state);
 }
 
-// Maps (C, h, w) features to RGB in [0, 1] with a PCA basis (C, 3) and the value range of `range`.
-torch::Tensor pca_colours(const torch::Tensor& features, const torch::Tensor& basis, const torch::Tensor& mean,
-                          const torch::Tensor& low, const torch::Tensor& high) {
+// Maps (C, h, w) features to RGB in [0, 1]: projection on a PCA basis (C, 3) around `mean`, each
+// component stretched between its own 2nd and 98th percentiles (as a GIS viewer stretches a band).
+torch::Tensor pca_colours(const torch::Tensor& features, const torch::Tensor& basis, const torch::Tensor& mean) {
     const int64_t c = features.size(0), h = features.size(1), w = features.size(2);
     const auto projected = torch::matmul(features.reshape({c, h * w}).t() - mean, basis);  // (h*w, 3)
+    const auto low = torch::quantile(projected, 0.02, 0, true), high = torch::quantile(projected, 0.98, 0, true);
     return ((projected - low) / (high - low).clamp_min(1e-12)).clamp(0, 1).t().reshape({3, h, w});
 }
 
@@ -125,6 +126,7 @@ StepResult UpsamplerTrainer::step(const torch::Tensor& images) {
         result.loss += loss.item<double>();
         result.reconstruction += terms.reconstruction.item<double>() * per_jitter;
         result.image += terms.image.item<double>() * per_jitter;
+        result.projected_mse += terms.projected_mse.item<double>() * per_jitter;
     }
     if (optimizer_->steps() < options_.clip_grad_steps) {
         std::vector<torch::Tensor> parameters;
@@ -149,16 +151,14 @@ UpsamplingPreview UpsamplerTrainer::preview(const torch::Tensor& image01) {
     const auto samples = low[0].reshape({c, -1}).t().to(torch::kCPU, torch::kFloat32);  // (pixels, C)
     const auto mean = samples.mean(0, true);
     const auto basis = std::get<2>(torch::linalg_svd(samples - mean, false)).slice(0, 0, 3).t();  // (C, 3)
-    const auto projected = torch::matmul(samples - mean, basis);
-    const auto lo = std::get<0>(projected.min(0)), hi = std::get<0>(projected.max(0));
 
     UpsamplingPreview preview;
     preview.image = image01[0].to(torch::kCPU, torch::kFloat32).clamp(0, 1);
-    const auto low_colours = pca_colours(low[0].to(torch::kCPU, torch::kFloat32), basis, mean, lo, hi);
+    const auto low_colours = pca_colours(low[0].to(torch::kCPU, torch::kFloat32), basis, mean);
     preview.low_resolution = F::interpolate(low_colours.unsqueeze(0), F::InterpolateFuncOptions()
                                                                           .size(std::vector<int64_t>{h, w})
                                                                           .mode(torch::kNearest))[0];
-    preview.upsampled = pca_colours(up[0].to(torch::kCPU, torch::kFloat32), basis, mean, lo, hi);
+    preview.upsampled = pca_colours(up[0].to(torch::kCPU, torch::kFloat32), basis, mean);
     return preview;
 }
 

@@ -29,6 +29,9 @@ TORCH_MODULE(ContentRetentionNet);
 struct LossTerms {
     torch::Tensor reconstruction;  ///< L_rec of one jitter (not yet divided by the number of jitters)
     torch::Tensor image;           ///< L_img of one jitter (idem)
+    /// Diagnostic, not part of the loss: the plain mean squared projected residual (R^T D - R^T F)^2,
+    /// which the learned outlier scale cannot lower by itself.
+    torch::Tensor projected_mse;
 };
 
 class SimFeatUpObjectiveImpl : public torch::nn::Module {

@@ -44,6 +44,7 @@ struct StepTimings {
 struct StepResult {
     int64_t step = 0;  ///< 1-based index of the step just taken
     double loss = 0, reconstruction = 0, image = 0;  ///< summed over the jitters (each / n_jitters)
+    double projected_mse = 0;  ///< mean over the jitters of the unweighted projected residual (diagnostic)
     StepTimings timings;
 };
 

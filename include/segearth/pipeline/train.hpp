@@ -1,0 +1,72 @@
+// `segearth train` as a library function: learn a SimFeatUp upsampler for a CLIP model from the
+// user's own unlabelled imagery (METHOD.md 7), with resumable checkpoints.
+//
+//   TrainOptions o;
+//   o.clip = "RemoteCLIP-ViT-B-32.pt"; o.images = {"tiles/"}; o.out = "up_rs.safetensors";
+//   o.steps = 2000;
+//   TrainReport r = train(o, [](const TrainProgress& p) { print(p); return true; });
+#pragma once
+
+#include <segearth/core/training/upsampler_trainer.hpp>
+#include <segearth/geo/scene_reader.hpp>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace segearth::pipeline {
+
+struct TrainOptions {
+    std::string clip;                 ///< CLIP weights (flag value; "" : $SEGEARTH_CLIP, then the data folders)
+    std::vector<std::string> images;  ///< rasters, folders of them, list files
+    std::string out;                  ///< the trained upsampler (safetensors, loadable by segment --upsampler)
+    std::string resume;               ///< a training checkpoint to continue from
+    geo::SceneReadOptions read;       ///< bands, scaling, working grid (as segment)
+    int64_t crop = 224, batch = 4;
+    int64_t steps = 0;                ///< 0: from epochs
+    double epochs = 0;                ///< 0 with steps 0: one epoch (crops covering the images' area once)
+    double min_valid = 0.5;           ///< crops with a smaller valid fraction are drawn again
+    core::TrainerOptions trainer;     ///< jitters, loss weights, optimizer, seed
+    std::string device = "auto";
+    int threads = 0;                  ///< 0: all cores
+    int64_t checkpoint_every = 100;   ///< steps between checkpoints (also at the end and on cancel)
+    std::string log_csv;              ///< a CSV line per step
+    int64_t preview_every = 0;        ///< a PNG every N steps (0: none)
+    std::string preview_dir;          ///< where the PNGs go (default: beside --out)
+    bool overwrite = false;
+};
+
+struct TrainProgress {
+    core::StepResult step;
+    int64_t total_steps = 0;
+    double images_per_second = 0;  ///< over this session's steps so far
+    double eta_seconds = 0;
+    double data_seconds = 0;       ///< reading this step's crops
+};
+
+struct TrainReport {
+    int64_t first_step = 0, last_step = 0, total_steps = 0;  ///< steps of this session: (first_step, last_step]
+    std::string out, checkpoint, device;
+    size_t images = 0;
+    int64_t crops_rejected = 0;
+    double seconds = 0, images_per_second = 0;
+    core::StepTimings timings;  ///< summed over the session's steps
+    double data_seconds = 0;
+    /// Mean reconstruction loss of the session's first and last ten steps.
+    double reconstruction_start = 0, reconstruction_end = 0;
+    double projected_mse_start = 0, projected_mse_end = 0;  ///< the same for the unweighted residual
+};
+
+/// Called after every step; returning false stops training after saving a resumable checkpoint
+/// (train then throws Cancelled).
+using TrainCallback = std::function<bool(const TrainProgress&)>;
+
+/// Checks options, inputs and outputs before any work; throws UsageError/FileError naming the flag
+/// or file. Writes `out` and its checkpoint (checkpoint_path(out)) every checkpoint_every steps and at
+/// the end, each atomically.
+TrainReport train(const TrainOptions& options, const TrainCallback& callback = {});
+
+/// The full training checkpoint written beside `out`: "up.safetensors" -> "up.resume.safetensors".
+std::string checkpoint_path(const std::string& out);
+
+}  // namespace segearth::pipeline

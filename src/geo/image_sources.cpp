@@ -1,0 +1,92 @@
+#include <segearth/geo/image_sources.hpp>
+
+#include <segearth/error.hpp>
+#include <segearth/geo/gdal_setup.hpp>
+
+#include <gdal.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+namespace segearth::geo {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string lower(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return s;
+}
+
+bool is_sidecar(const fs::path& p) {
+    const auto name = lower(p.filename().string());
+    for (const std::string suffix : {".aux.xml", ".ovr", ".msk", ".xml", ".prj", ".tfw", ".wld", ".md5"})
+        if (name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)
+            return true;
+    return false;
+}
+
+bool is_list_file(const fs::path& p) {
+    const auto ext = lower(p.extension().string());
+    return ext == ".txt" || ext == ".lst" || ext == ".list";
+}
+
+bool gdal_identifies(const fs::path& p) { return GDALIdentifyDriver(p.c_str(), nullptr) != nullptr; }
+
+void add_folder(const fs::path& folder, std::vector<std::string>& out) {
+    std::vector<std::string> found;
+    for (const auto& entry : fs::recursive_directory_iterator(folder, fs::directory_options::skip_permission_denied))
+        if (entry.is_regular_file() && !is_sidecar(entry.path()) && gdal_identifies(entry.path()))
+            found.push_back(entry.path().string());
+    if (found.empty())
+        throw UsageError("--images " + folder.string() + ": the folder holds no raster GDAL can read");
+    std::sort(found.begin(), found.end());
+    out.insert(out.end(), found.begin(), found.end());
+}
+
+void add_list(const fs::path& list, std::vector<std::string>& out) {
+    std::ifstream in(list);
+    if (!in) throw UsageError("--images " + list.string() + ": cannot read the list file");
+    std::string line;
+    int number = 0;
+    const size_t before = out.size();
+    while (std::getline(in, line)) {
+        ++number;
+        const auto first = line.find_first_not_of(" \t\r");
+        if (first == std::string::npos || line[first] == '#') continue;
+        line = line.substr(first, line.find_last_not_of(" \t\r") - first + 1);
+        fs::path p(line);
+        if (p.is_relative() && line.rfind("/vsi", 0) != 0) p = list.parent_path() / p;
+        if (line.rfind("/vsi", 0) != 0 && !fs::exists(p))
+            throw UsageError("--images " + list.string() + " line " + std::to_string(number) + ": " + p.string() +
+                             " does not exist");
+        out.push_back(p.string());
+    }
+    if (out.size() == before) throw UsageError("--images " + list.string() + ": the list names no image");
+}
+
+}  // namespace
+
+std::vector<std::string> expand_image_sources(const std::vector<std::string>& sources) {
+    ensure_gdal();
+    std::vector<std::string> paths;
+    for (const auto& source : sources) {
+        const fs::path p(source);
+        if (source.rfind("/vsi", 0) == 0) {
+            paths.push_back(source);
+        } else if (!fs::exists(p)) {
+            throw UsageError("--images " + source + ": no such file or folder");
+        } else if (fs::is_directory(p)) {
+            add_folder(p, paths);
+        } else if (is_list_file(p) && !gdal_identifies(p)) {
+            add_list(p, paths);
+        } else {
+            paths.push_back(source);
+        }
+    }
+    if (paths.empty()) throw UsageError("--images: no images found; name raster files, folders of them, or list files");
+    return paths;
+}
+
+}  // namespace segearth::geo

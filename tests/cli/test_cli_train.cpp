@@ -1,0 +1,227 @@
+// `segearth train` end to end on crops of the real aerial GeoTIFF (../shared/data/oem_koeln_50.tif)
+// with the tiny random CLIP: the losses fall, the upsampler it writes loads in segment, a resumed run
+// continues the same loss curve, Ctrl-C leaves a resumable checkpoint, and bad inputs are refused
+// with messages that name the file or flag.
+#include <doctest/doctest.h>
+
+#include "koeln_files.hpp"
+#include "run_segearth.hpp"
+#include "support/test_paths.hpp"
+
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+using segearth::test::fixture;
+using segearth::test::run_segearth;
+using segearth::test::scratch_dir;
+using segearth::test::shared_data_file;
+namespace fs = std::filesystem;
+
+namespace {
+
+// "train" with the tiny CLIP on 64 px crops, quiet, then `extra`.
+std::vector<std::string> train_args(const fs::path& out, const std::vector<std::string>& extra) {
+    std::vector<std::string> args{"train", "--clip", fixture("tiny_clip.safetensors").string(), "--out", out.string(),
+                                  "--crop", "64", "--batch", "2", "-q"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+}
+
+struct LogRow {
+    long long step = 0;
+    double loss = 0, reconstruction = 0, image = 0, projected_mse = 0;
+};
+
+std::vector<LogRow> read_log(const fs::path& csv) {
+    std::ifstream in(csv);
+    std::string line;
+    std::getline(in, line);
+    CHECK(line.rfind("step,loss,reconstruction,image,projected_mse,images_per_second,", 0) == 0);
+    std::vector<LogRow> rows;
+    while (std::getline(in, line)) {
+        std::istringstream s(line);
+        LogRow r;
+        char comma = 0;
+        s >> r.step >> comma >> r.loss >> comma >> r.reconstruction >> comma >> r.image >> comma >> r.projected_mse;
+        REQUIRE_MESSAGE(s, "unreadable log line: " << line);
+        rows.push_back(r);
+    }
+    return rows;
+}
+
+template <class F>
+double mean_of(const std::vector<LogRow>& rows, size_t begin, size_t end, F field) {
+    double sum = 0;
+    for (size_t i = begin; i < end; ++i) sum += field(rows[i]);
+    return sum / static_cast<double>(end - begin);
+}
+
+}  // namespace
+
+TEST_CASE("train: a few hundred steps on koeln crops lower the losses and the upsampler loads in segment") {
+    const auto dir = scratch_dir("cli_train_run");
+    const auto out = dir / "up.safetensors";
+    const auto log = dir / "log.csv";
+    const auto r = run_segearth(train_args(out, {"--images", shared_data_file("oem_koeln_50.tif").string(), "--steps",
+                                                 "200", "--jitters", "2", "--log", log.string(), "--preview-every",
+                                                 "100", "--seed", "3"}));
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    const auto rows = read_log(log);
+    REQUIRE(rows.size() == 200);
+    CHECK(rows.back().step == 200);
+    const auto rec = [](const LogRow& row) { return row.reconstruction; };
+    const auto img = [](const LogRow& row) { return row.image; };
+    const double rec_start = mean_of(rows, 0, 20, rec), rec_end = mean_of(rows, 180, 200, rec);
+    const double img_start = mean_of(rows, 0, 20, img), img_end = mean_of(rows, 180, 200, img);
+    MESSAGE("reconstruction loss " << rec_start << " -> " << rec_end << ", image loss " << img_start << " -> "
+                                   << img_end);
+    CHECK(rec_end < rec_start - 0.1);
+    CHECK(img_end < 0.6 * img_start);
+
+    // The previews: image | CLIP features | upsampled features, 64 px high.
+    for (const char* name : {"preview_step_000100.png", "preview_step_000200.png"}) {
+        auto png = segearth::test::open_raster(dir / name);
+        CHECK(png->GetRasterCount() == 3);
+        CHECK(png->GetRasterXSize() == 3 * 64 + 2 * 4);
+        CHECK(png->GetRasterYSize() == 64);
+    }
+    CHECK(fs::exists(dir / "up.resume.safetensors"));
+    for (const auto& entry : fs::directory_iterator(dir))
+        CHECK_MESSAGE(entry.path().filename().string().find(".part") == std::string::npos,
+                      "left behind: " << entry.path());
+
+    const auto scene = segearth::test::translate_koeln(dir / "scene.tif", {"-srcwin", "0", "0", "96", "80"});
+    const auto seg = run_segearth({"segment", scene.string(), (dir / "classes.tif").string(), "--clip",
+                                   fixture("tiny_clip.safetensors").string(), "--upsampler", out.string(),
+                                   "--classes", "a;b", "--text-cache", "-", "-q"});
+    CHECK_MESSAGE(seg.exit_code == 0, seg.err);
+    CHECK(fs::exists(dir / "classes.tif"));
+}
+
+TEST_CASE("train: a resumed run continues the same loss curve") {
+    const auto dir = scratch_dir("cli_train_resume");
+    const auto image = shared_data_file("oem_koeln_50.tif").string();
+    const std::vector<std::string> common{"--images", image, "--jitters", "2", "--seed", "5"};
+    auto with = [&](std::vector<std::string> extra) {
+        extra.insert(extra.begin(), common.begin(), common.end());
+        return extra;
+    };
+    const auto straight = run_segearth(train_args(dir / "a.safetensors", with({"--steps", "6", "--log",
+                                                                              (dir / "a.csv").string()})));
+    REQUIRE_MESSAGE(straight.exit_code == 0, straight.err);
+    const auto first = run_segearth(train_args(dir / "b.safetensors", with({"--steps", "3", "--log",
+                                                                           (dir / "b.csv").string()})));
+    REQUIRE_MESSAGE(first.exit_code == 0, first.err);
+    const auto second = run_segearth(train_args(
+        dir / "b.safetensors",
+        with({"--steps", "6", "--log", (dir / "b.csv").string(), "--resume", (dir / "b.resume.safetensors").string()})));
+    REQUIRE_MESSAGE(second.exit_code == 0, second.err);
+    const auto a = read_log(dir / "a.csv"), b = read_log(dir / "b.csv");
+    REQUIRE(a.size() == 6);
+    REQUIRE(b.size() == 6);
+    for (size_t i = 0; i < 6; ++i) {
+        CAPTURE(i);
+        CHECK(b[i].step == a[i].step);
+        CHECK(b[i].loss == doctest::Approx(a[i].loss).epsilon(1e-5));
+        CHECK(b[i].image == doctest::Approx(a[i].image).epsilon(1e-5));
+    }
+}
+
+TEST_CASE("train: Ctrl-C saves a checkpoint that --resume continues") {
+    const auto dir = scratch_dir("cli_train_sigint");
+    const auto out = dir / "up.safetensors";
+    const auto log = dir / "log.csv";
+    auto process = segearth::test::start_segearth(train_args(
+        out, {"--images", shared_data_file("oem_koeln_50.tif").string(), "--steps", "100000", "--checkpoint-every",
+              "100000", "--log", log.string()}));
+    bool stepping = false;
+    for (int i = 0; i < 600 && !stepping; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        std::ifstream in(log);
+        std::string line;
+        int lines = 0;
+        while (std::getline(in, line)) ++lines;
+        stepping = lines >= 3;  // header and two steps
+    }
+    REQUIRE(stepping);
+    kill(process.pid, SIGINT);
+    const auto r = segearth::test::wait_for(process);
+    CHECK(r.exit_code == 130);
+    const auto checkpoint = dir / "up.resume.safetensors";
+    CHECK(r.err.find("continue with --resume " + checkpoint.string()) != std::string::npos);
+    CHECK(r.err.find("segearth: cancelled") != std::string::npos);
+    REQUIRE(fs::exists(checkpoint));
+    REQUIRE(fs::exists(out));
+    const auto steps_done = read_log(log).back().step;
+
+    const auto resumed = run_segearth(train_args(out, {"--images", shared_data_file("oem_koeln_50.tif").string(),
+                                                       "--steps", std::to_string(steps_done + 1), "--log",
+                                                       log.string(), "--resume", checkpoint.string()}));
+    CHECK_MESSAGE(resumed.exit_code == 0, resumed.err);
+    CHECK(read_log(log).back().step == steps_done + 1);
+}
+
+TEST_CASE("train: bad inputs are refused with what to do, before any output is written") {
+    const auto dir = scratch_dir("cli_train_errors");
+    const auto out = dir / "up.safetensors";
+    const auto grey = segearth::test::translate_koeln(dir / "grey.tif", {"-b", "1"});
+    const auto small = segearth::test::translate_koeln(dir / "small.tif", {"-srcwin", "0", "0", "50", "40"});
+    fs::create_directories(dir / "empty");
+    { std::ofstream(dir / "list.txt") << "# training tiles\nsmall.tif\nmissing.tif\n"; }
+
+    struct Case {
+        std::vector<std::string> args;
+        int exit_code;
+        std::string message;
+    };
+    const std::vector<Case> cases{
+        {train_args(out, {"--images", (dir / "empty").string()}), 2,
+         "segearth: --images " + (dir / "empty").string() + ": the folder holds no raster GDAL can read\n"},
+        {train_args(out, {"--images", (dir / "nothere.tif").string()}), 2,
+         "segearth: --images " + (dir / "nothere.tif").string() + ": no such file or folder\n"},
+        {train_args(out, {"--images", (dir / "list.txt").string()}), 2,
+         "segearth: --images " + (dir / "list.txt").string() + " line 3: " + (dir / "missing.tif").string() +
+             " does not exist\n"},
+        {train_args(out, {"--images", small.string()}), 2,
+         "segearth: " + small.string() + ": 50 x 40 pixels on the working grid, smaller than the 64 x 64 crop: leave "
+         "it out, enlarge the grid with --scale or --gsd, or train on smaller crops with --crop\n"},
+        {train_args(out, {"--images", grey.string()}), 2,
+         "segearth: " + grey.string() + " has 1 band; the model needs three (red, green, blue): choose them with -b "
+         "(e.g. -b 1 -b 1 -b 1 for a grey image)\n"},
+        {{"train", "--clip", (dir / "nope.pt").string(), "--images", grey.string(), "--out", out.string()}, 1,
+         "segearth: " + (dir / "nope.pt").string() + ": the CLIP weights given by --clip does not exist or is not a "
+         "file\n"},
+        {{"train", "--clip", fixture("tiny_clip.safetensors").string(), "--images", grey.string(), "--out",
+          out.string(), "--crop", "70"},
+         2,
+         "segearth: --crop 70: use a multiple of the CLIP model's patch size (16), at least 32\n"},
+        {train_args(out, {"--images", grey.string(), "--resume", (dir / "nope.resume.safetensors").string()}), 2,
+         "segearth: --resume " + (dir / "nope.resume.safetensors").string() +
+             ": no such file (it is the up.resume.safetensors file an earlier run wrote beside its --out)\n"},
+        {train_args(out, {"--images", grey.string(), "--steps", "3", "--epochs", "1"}), 2,
+         "segearth: give --steps or --epochs, not both\n"},
+        {{"train", "--images", grey.string()}, 2,
+         "segearth: train needs --out: where to write the trained upsampler (.safetensors)\n"},
+    };
+    for (const auto& c : cases) {
+        CAPTURE(c.message);
+        const auto r = run_segearth(c.args);
+        CHECK(r.exit_code == c.exit_code);
+        CHECK(r.err == c.message);
+    }
+    { std::ofstream(out) << "precious"; }
+    const auto r = run_segearth(train_args(out, {"--images", shared_data_file("oem_koeln_50.tif").string()}));
+    CHECK(r.exit_code == 2);
+    CHECK(r.err == "segearth: --out " + out.string() + " exists: use --overwrite to replace it (or --resume " +
+                       (dir / "up.resume.safetensors").string() + " to continue that run)\n");
+    for (const auto& entry : fs::directory_iterator(dir)) {
+        const auto name = entry.path().filename().string();
+        CHECK_MESSAGE((name == "grey.tif" || name == "small.tif" || name == "empty" || name == "list.txt" ||
+                       name == "up.safetensors" || name.find(".aux.xml") != std::string::npos),
+                      "left behind: " << name);
+    }
+}
