@@ -86,7 +86,10 @@ TEST_CASE("the jitter moves image and features by the same geometry") {
     shift.row = 25;
     shift.col = 12;
     const auto moved = apply_jitter(rows.contiguous(), shift, 20);
-    CHECK(moved[0][0][10][30].item<float>() == 15.0f);
+    CHECK(moved[0][0][10][30].item<float>() == doctest::Approx(15.0).epsilon(1e-5));
+    CHECK(moved[0][0][0][0].item<float>() == doctest::Approx(5.0).epsilon(1e-5));        // row 25 - 20 = 5
+    Jitter into_pad;  // row 0 of the crop is padded row 0: reflected input row 20
+    CHECK(apply_jitter(rows.contiguous(), into_pad, 20)[0][0][0][0].item<float>() == doctest::Approx(20.0).epsilon(1e-5));
 }
 
 TEST_CASE("sampled jitters stay inside the padded, zoomed map and follow the stated odds") {
@@ -153,12 +156,14 @@ TEST_CASE("random projections have unit-norm columns") {
     CHECK(torch::allclose(r.square().sum(0), torch::ones({30}), 1e-5, 1e-5));
 }
 
-TEST_CASE("one training step changes every trained parameter and gives finite losses") {
-    UpsamplerTrainer trainer(tiny_clip(), small_options(), torch::kCPU);
+TEST_CASE("one training step changes every trained parameter, leaves CLIP frozen and gives finite losses") {
+    auto clip = tiny_clip();
+    std::map<std::string, torch::Tensor> clip_before;
+    for (const auto& p : clip->named_parameters()) clip_before[p.key()] = p.value().detach().clone();
+    UpsamplerTrainer trainer(clip, small_options(), torch::kCPU);
     std::map<std::string, torch::Tensor> before;
     for (const auto& p : trainer.upsampler()->named_parameters()) before[p.key()] = p.value().detach().clone();
     for (const auto& p : trainer.objective()->named_parameters()) before[p.key()] = p.value().detach().clone();
-    const auto clip_before = tiny_clip()->named_parameters();
 
     const auto r = trainer.step(crops(2, 64, 1));
     CHECK(r.step == 1);
@@ -174,6 +179,11 @@ TEST_CASE("one training step changes every trained parameter and gives finite lo
     for (const auto& p : trainer.objective()->named_parameters()) {
         CAPTURE(p.key());
         CHECK_FALSE(torch::equal(p.value(), before.at(p.key())));
+    }
+    for (const auto& p : clip->named_parameters()) {
+        CAPTURE(p.key());
+        CHECK(torch::equal(p.value(), clip_before.at(p.key())));
+        CHECK_FALSE(p.value().grad().defined());
     }
     CHECK(r.timings.clip > 0);
     CHECK(r.timings.backward > 0);

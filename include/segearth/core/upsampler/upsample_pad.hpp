@@ -9,8 +9,9 @@
 namespace segearth::core {
 
 /// (N, C, h, w) -> (N, C, 2h + 2 pad, 2w + 2 pad). Equals reflection_pad2d(interpolate(x, 2x, bicubic),
-/// pad) to float rounding. CPU float/double use the fused kernel when no gradient is needed;
-/// otherwise (training, CUDA) it is computed with those torch operators.
+/// pad) to float rounding. CPU float/double use the fused kernel, and in training its own parallel
+/// backward (torch's bicubic and reflection-pad backwards run serially on the CPU and dominated a
+/// training step); CUDA and other dtypes use those torch operators.
 torch::Tensor upsample2x_bicubic_reflect_pad(const torch::Tensor& x, int64_t pad);
 
 }  // namespace segearth::core
