@@ -237,3 +237,42 @@ TEST_CASE("the preview maps image, low- and high-resolution features to RGB in [
     }
     CHECK(p.upsampled.std().item<float>() > 0.01);
 }
+
+TEST_CASE("the jitter's values and gradients equal pad, interpolate, crop and flip in float64") {
+    torch::manual_seed(21);
+    const auto x = torch::randn({2, 3, 30, 38}, torch::TensorOptions().dtype(torch::kDouble).requires_grad(true));
+    Jitter j;
+    j.zoom = 1.61;
+    j.row = 17;
+    j.col = 40;
+    j.flip = true;
+    namespace F = torch::nn::functional;
+    const auto padded = F::pad(x, F::PadFuncOptions({20, 20, 20, 20}).mode(torch::kReflect));
+    const auto zoomed = F::interpolate(padded, F::InterpolateFuncOptions()
+                                                   .scale_factor(std::vector<double>{j.zoom, j.zoom})
+                                                   .mode(torch::kBilinear)
+                                                   .align_corners(false));
+    const auto reference = zoomed.slice(2, j.row, j.row + 30).slice(3, j.col, j.col + 38).flip({3});
+    const auto actual = apply_jitter(x, j, 20);
+    CHECK(relative_error(actual, reference) < 1e-12);
+    const auto weights = torch::randn(reference.sizes(), torch::kDouble);
+    const auto expected_grad = torch::autograd::grad({(reference * weights).sum()}, {x})[0];
+    const auto actual_grad = torch::autograd::grad({(apply_jitter(x, j, 20) * weights).sum()}, {x})[0];
+    CHECK(relative_error(actual_grad, expected_grad) < 1e-12);
+}
+
+TEST_CASE("the downsampler's blur and its gradient equal reflection padding and a 5 x 5 convolution") {
+    namespace F = torch::nn::functional;
+    torch::manual_seed(22);
+    const auto x = torch::randn({2, 3, 9, 13}, torch::TensorOptions().dtype(torch::kDouble).requires_grad(true));
+    auto g = torch::exp(-torch::arange(-2, 3, torch::kDouble).square() / 2);
+    g = g / g.sum();
+    const auto kernel = (g.view({5, 1}) * g.view({1, 5})).view({1, 1, 5, 5}).expand({3, 1, 5, 5});
+    const auto reference =
+        F::conv2d(F::pad(x, F::PadFuncOptions({2, 2, 2, 2}).mode(torch::kReflect)), kernel, F::Conv2dFuncOptions().groups(3));
+    CHECK(relative_error(gaussian_blur5(x), reference) < 1e-12);
+    const auto weights = torch::randn(reference.sizes(), torch::kDouble);
+    const auto expected = torch::autograd::grad({(reference * weights).sum()}, {x})[0];
+    const auto actual = torch::autograd::grad({(gaussian_blur5(x) * weights).sum()}, {x})[0];
+    CHECK(relative_error(actual, expected) < 1e-12);
+}

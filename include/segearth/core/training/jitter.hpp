@@ -33,8 +33,8 @@ Jitter sample_jitter(std::mt19937_64& rng, int64_t height, int64_t width, const 
 
 /// Applies `jitter` to (N, C, H, W): reflect-pad by `max_pad`, bilinear zoom (align_corners false,
 /// sampling by the scale factor, as interpolate(scale_factor=z)), crop H x W at (row, col), flip.
-/// Computed as two matrix products with per-axis interpolation matrices: the padded and zoomed maps
-/// are never built. Differentiable.
+/// Computed per axis, each output a blend of two gathered pixels: the padded and zoomed maps are
+/// never built. Differentiable.
 torch::Tensor apply_jitter(const torch::Tensor& x, const Jitter& jitter, int64_t max_pad);
 
 }  // namespace segearth::core
