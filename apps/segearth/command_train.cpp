@@ -155,6 +155,9 @@ int run_train(const std::vector<std::string>& arguments) {
                      r.images_per_second, t.clip, t.upsampler_forward, t.losses, t.backward, t.optimizer,
                      r.data_seconds, r.reconstruction_start, r.reconstruction_end, r.projected_mse_start,
                      r.projected_mse_end, r.checkpoint.c_str());
+        if (r.crops_rejected > 0)
+            std::fprintf(stderr, "note: %lld random crops were drawn again for having less than --min-valid valid "
+                                 "pixels\n", static_cast<long long>(r.crops_rejected));
     }
     return 0;
 }

@@ -173,17 +173,17 @@ TrainReport train(const TrainOptions& o, const TrainCallback& callback) {
     const auto preview_dir = o.preview_dir.empty() ? (out_dir.empty() ? fs::path(".") : out_dir) : fs::path(o.preview_dir);
     if (o.preview_every > 0) fs::create_directories(preview_dir);
     CsvLog log(o.log_csv, !o.resume.empty());
+    const auto clip_name = clip_path.filename().string(), clip_crc32 = core::file_crc32(clip_path);
     const auto save = [&] {
-        std::map<std::string, std::string> metadata{{"crop_sampler", crops.state()},
-                                                    {"total_steps", std::to_string(total)},
-                                                    {"clip", clip_path.filename().string()},
-                                                    {"clip_crc32", core::file_crc32(clip_path)}};
-        trainer.save_checkpoint(checkpoint, metadata);
+        trainer.save_checkpoint(checkpoint, {{"crop_sampler", crops.state()},
+                                             {"total_steps", std::to_string(total)},
+                                             {"clip", clip_name},
+                                             {"clip_crc32", clip_crc32}});
         core::save_upsampler(o.out, trainer.upsampler(),
                              {{"trained_by", "segearth train"},
                               {"steps", std::to_string(trainer.steps_done())},
-                              {"clip", metadata.at("clip")},
-                              {"clip_crc32", metadata.at("clip_crc32")}});
+                              {"clip", clip_name},
+                              {"clip_crc32", clip_crc32}});
     };
 
     const auto start = Clock::now();

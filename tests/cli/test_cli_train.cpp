@@ -8,6 +8,7 @@
 #include "run_segearth.hpp"
 #include "support/test_paths.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <filesystem>
@@ -224,4 +225,33 @@ TEST_CASE("train: bad inputs are refused with what to do, before any output is w
                        name == "up.safetensors" || name.find(".aux.xml") != std::string::npos),
                       "left behind: " << name);
     }
+}
+
+TEST_CASE("train: crops that are mostly nodata are drawn again, and all-nodata imagery is refused") {
+    const auto dir = scratch_dir("cli_train_nodata");
+    // 200 x 200 of the tile with nodata 0, its left 150 columns set to nodata: most 64 px crops are
+    // mostly nodata.
+    const auto partial = segearth::test::translate_koeln(dir / "partial.tif",
+                                                         {"-srcwin", "0", "0", "200", "200", "-a_nodata", "0"});
+    const auto blank = segearth::test::translate_koeln(dir / "blank.tif",
+                                                       {"-srcwin", "0", "0", "200", "200", "-a_nodata", "0"});
+    for (const auto& [path, columns] : {std::pair{partial, 150}, std::pair{blank, 200}}) {
+        std::unique_ptr<GDALDataset> ds(GDALDataset::Open(path.c_str(), GDAL_OF_RASTER | GDAL_OF_UPDATE));
+        REQUIRE(ds);
+        std::vector<unsigned char> zeros(static_cast<size_t>(columns) * 200, 0);
+        for (int band = 1; band <= 3; ++band)
+            REQUIRE(ds->GetRasterBand(band)->RasterIO(GF_Write, 0, 0, columns, 200, zeros.data(), columns, 200,
+                                                      GDT_Byte, 0, 0) == CE_None);
+    }
+    auto args = train_args(dir / "up.safetensors", {"--images", partial.string(), "--steps", "2", "--jitters", "1"});
+    args.erase(std::find(args.begin(), args.end(), "-q"));
+    const auto r = run_segearth(args);
+    CHECK_MESSAGE(r.exit_code == 0, r.err);
+    CHECK(r.err.find("random crops were drawn again for having less than --min-valid valid pixels") != std::string::npos);
+
+    const auto none = run_segearth(train_args(dir / "none.safetensors", {"--images", blank.string(), "--steps", "1"}));
+    CHECK(none.exit_code == 1);
+    CHECK(none.err == "segearth: the training images are mostly nodata: 1000 random crops in a row had less than 50 % "
+                      "valid pixels; lower --min-valid or choose other images\n");
+    CHECK_FALSE(fs::exists(dir / "none.safetensors"));
 }
