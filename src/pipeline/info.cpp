@@ -10,6 +10,7 @@
 #include <torch/version.h>
 
 #include <fstream>
+#include <map>
 #include <iomanip>
 #include <sstream>
 
@@ -86,12 +87,45 @@ std::string describe_raster(const std::filesystem::path& path) {
     return s.str();
 }
 
+// A SimFeatUp upsampler: the authors' checkpoint, a file `segearth train` wrote, or its training
+// checkpoint (which also holds the upsampler).
+std::string describe_upsampler(const core::WeightsFile& weights) {
+    const auto prefix = core::prefixes_of(weights.tensors, "up.range_temp").front();
+    const auto fixup = weights.tensors.find(prefix + "fixup_proj.1.weight");
+    std::map<std::string, std::string> metadata;
+    if (weights.format == core::WeightsFormat::safetensors) metadata = core::read_safetensors_metadata(weights.path);
+    const auto field = [&](const std::string& key) {
+        const auto it = metadata.find(key);
+        return it == metadata.end() ? std::string() : it->second;
+    };
+    std::ostringstream s;
+    s << "File: " << weights.path.string() << "\n"
+      << "Format: " << core::to_string(weights.format) << " (" << format_description(weights.format) << ")\n"
+      << "Model: SimFeatUp jbu_one upsampler";
+    if (fixup != weights.tensors.end()) s << " for " << fixup->second.size(0) << "-wide CLIP features";
+    s << "\n";
+    if (!prefix.empty()) s << "Tensor name prefix: " << prefix << "\n";
+    if (!field("clip").empty())
+        s << "Trained by segearth train for: " << field("clip") << " (CRC-32 " << field("clip_crc32") << ")\n";
+    if (field("segearth_content") == "simfeatup training checkpoint")
+        s << "Training checkpoint: step " << field("step") << " of " << field("total_steps")
+          << "; continue with segearth train --resume " << weights.path.string() << "\n";
+    else if (!field("steps").empty())
+        s << "Steps trained: " << field("steps") << "\n";
+    return s.str();
+}
+
 }  // namespace
 
 std::string describe_file(const std::filesystem::path& path) {
     if (!std::filesystem::exists(path) && path.string().rfind("/vsi", 0) != 0)
         throw FileError(path.string() + ": no such file");
-    return looks_like_weights(path) ? describe_model(path) : describe_raster(path);
+    if (!looks_like_weights(path)) return describe_raster(path);
+    const auto weights = core::read_weights(path);
+    if (core::prefixes_of(weights.tensors, "visual.conv1.weight").empty() &&
+        !core::prefixes_of(weights.tensors, "up.range_temp").empty())
+        return describe_upsampler(weights);
+    return describe_model(path);
 }
 
 std::string describe_tokens(const std::string& text, const std::filesystem::path& bpe_vocabulary) {

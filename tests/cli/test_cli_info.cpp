@@ -23,6 +23,31 @@ TEST_CASE("info on a Lightning checkpoint reports the prefix") {
     CHECK(r.out.find("Tensor name prefix: clip.\n") != std::string::npos);
 }
 
+TEST_CASE("info on upsamplers: the authors' checkpoint, a trained one and its training checkpoint") {
+    const auto authors = run_segearth({"info", fixture("upsampler_lightning.ckpt").string()});
+    CHECK(authors.exit_code == 0);
+    CHECK(authors.out.find("Model: SimFeatUp jbu_one upsampler for 32-wide CLIP features\n") != std::string::npos);
+    CHECK(authors.out.find("Tensor name prefix: upsampler.\n") != std::string::npos);
+
+    const auto dir = segearth::test::scratch_dir("cli_info_upsampler");
+    const auto out = dir / "up.safetensors";
+    const auto train = run_segearth({"train", "--clip", fixture("tiny_clip.safetensors").string(), "--images",
+                                     segearth::test::shared_data_file("oem_koeln_50.tif").string(), "--out",
+                                     out.string(), "--crop", "64", "--batch", "1", "--jitters", "1", "--steps", "2",
+                                     "-q"});
+    REQUIRE_MESSAGE(train.exit_code == 0, train.err);
+    const auto trained = run_segearth({"info", out.string()});
+    CHECK(trained.exit_code == 0);
+    CHECK(trained.out.find("Format: safetensors (safetensors)\n") != std::string::npos);
+    CHECK(trained.out.find("Trained by segearth train for: tiny_clip.safetensors (CRC-32 ") != std::string::npos);
+    CHECK(trained.out.find("Steps trained: 2\n") != std::string::npos);
+    const auto checkpoint = (dir / "up.resume.safetensors").string();
+    const auto resume = run_segearth({"info", checkpoint});
+    CHECK(resume.exit_code == 0);
+    CHECK(resume.out.find("Training checkpoint: step 2 of 2; continue with segearth train --resume " + checkpoint +
+                          "\n") != std::string::npos);
+}
+
 TEST_CASE("info on a raster shows size, CRS and pixel size") {
     const auto r = run_segearth({"info", segearth::test::shared_data_file("oem_koeln_50.tif").string()});
     CHECK(r.exit_code == 0);

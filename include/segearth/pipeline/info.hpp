@@ -7,8 +7,9 @@
 
 namespace segearth::pipeline {
 
-/// A CLIP weights file (format, architecture, parameters, dtype) or a GDAL raster (size, bands, CRS),
-/// chosen by the file's content. Throws FileError when it is neither.
+/// A CLIP weights file (format, architecture, parameters, dtype), a SimFeatUp upsampler (feature width,
+/// what it was trained for, training progress) or a GDAL raster (size, bands, CRS), chosen by the
+/// file's content. Throws FileError when it is none of them.
 std::string describe_file(const std::filesystem::path& path);
 
 /// The 77 token ids of `text`, space-separated, with the vocabulary at `bpe_vocabulary`.
