@@ -30,9 +30,14 @@ void write_rgb_png(const std::string& path, int width, int height, const std::ve
     const char* options[] = {"WORLDFILE=NO", nullptr};
     std::unique_ptr<GDALDataset> png(
         png_driver->CreateCopy(temp.c_str(), mem.get(), FALSE, const_cast<char**>(options), nullptr, nullptr));
-    if (!png) throw FileError(path + ": " + last_gdal_error("cannot write the PNG"));
-    png.reset();
     std::error_code ec;
+    if (!png) {
+        const auto message = last_gdal_error("cannot write the PNG");
+        std::filesystem::remove(temp, ec);
+        std::filesystem::remove(temp + ".aux.xml", ec);
+        throw FileError(path + ": " + message);
+    }
+    png.reset();
     std::filesystem::remove(temp + ".aux.xml", ec);
     std::filesystem::rename(temp, path, ec);
     if (ec) {

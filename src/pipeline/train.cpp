@@ -14,6 +14,7 @@
 #include <torch/torch.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -77,6 +78,24 @@ void write_preview(const std::string& path, const core::UpsamplingPreview& p) {
     const auto bytes = (canvas * 255).round().clamp(0, 255).to(torch::kUInt8).contiguous();
     std::vector<std::uint8_t> planar(bytes.data_ptr<std::uint8_t>(), bytes.data_ptr<std::uint8_t>() + bytes.numel());
     geo::write_rgb_png(path, static_cast<int>(width), static_cast<int>(h), planar);
+}
+
+// On resume, the log's rows after the checkpoint's step (written before a crash or kill between
+// checkpoints) are dropped, so that the resumed run's rows replace them instead of repeating them.
+void truncate_log_after(const std::string& path, int64_t step) {
+    if (path.empty() || !fs::exists(path)) return;
+    std::ifstream in(path);
+    std::string line, kept;
+    for (bool header = true; std::getline(in, line); header = false)
+        if (header || std::atoll(line.c_str()) <= step) kept += line + "\n";
+    in.close();
+    const auto temp = path + ".part";
+    {
+        std::ofstream out(temp, std::ios::trunc);
+        out << kept;
+        if (!out) throw FileError(path + ": cannot rewrite the training log");
+    }
+    fs::rename(temp, path);
 }
 
 class CsvLog {
@@ -172,6 +191,7 @@ TrainReport train(const TrainOptions& o, const TrainCallback& callback) {
 
     const auto preview_dir = o.preview_dir.empty() ? (out_dir.empty() ? fs::path(".") : out_dir) : fs::path(o.preview_dir);
     if (o.preview_every > 0) fs::create_directories(preview_dir);
+    if (!o.resume.empty()) truncate_log_after(o.log_csv, trainer.steps_done());
     CsvLog log(o.log_csv, !o.resume.empty());
     const auto clip_name = clip_path.filename().string(), clip_crc32 = core::file_crc32(clip_path);
     const auto save = [&] {

@@ -255,3 +255,26 @@ TEST_CASE("train: crops that are mostly nodata are drawn again, and all-nodata i
                       "valid pixels; lower --min-valid or choose other images\n");
     CHECK_FALSE(fs::exists(dir / "none.safetensors"));
 }
+
+TEST_CASE("train: resuming from an older checkpoint replaces the log's later rows instead of repeating them") {
+    const auto dir = scratch_dir("cli_train_log_resume");
+    const auto out = dir / "up.safetensors", log = dir / "log.csv";
+    const auto checkpoint = dir / "up.resume.safetensors", older = dir / "step2.resume.safetensors";
+    const std::vector<std::string> common{"--images", shared_data_file("oem_koeln_50.tif").string(), "--jitters", "1",
+                                          "--log", log.string()};
+    auto with = [&](std::vector<std::string> extra) {
+        extra.insert(extra.begin(), common.begin(), common.end());
+        return train_args(out, extra);
+    };
+    REQUIRE(run_segearth(with({"--steps", "2"})).exit_code == 0);
+    fs::copy_file(checkpoint, older);
+    // As if the run had gone on to step 4 and then died: the log holds rows 3 and 4, the checkpoint
+    // given to --resume is at step 2.
+    REQUIRE(run_segearth(with({"--steps", "4", "--resume", checkpoint.string()})).exit_code == 0);
+    REQUIRE(read_log(log).size() == 4);
+    const auto r = run_segearth(with({"--steps", "4", "--resume", older.string(), "--overwrite"}));
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    const auto rows = read_log(log);
+    REQUIRE(rows.size() == 4);
+    for (size_t i = 0; i < rows.size(); ++i) CHECK(rows[i].step == static_cast<long long>(i + 1));
+}

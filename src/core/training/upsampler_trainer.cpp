@@ -66,7 +66,10 @@ torch::Tensor pca_colours(const torch::Tensor& features, const torch::Tensor& ba
 }  // namespace
 
 UpsamplerTrainer::UpsamplerTrainer(ClipModel clip, TrainerOptions options, const torch::Device& device)
-    : clip_(std::move(clip)), options_(options), device_(device), jitter_rng_(options.seed) {
+    : clip_(std::move(clip)), options_(options), device_(device) {
+    // Its own stream, apart from the crop sampler's, which callers seed with the same --seed.
+    std::seed_seq jitter_seed{options.seed, static_cast<uint64_t>(0x6a6974746572)};
+    jitter_rng_.seed(jitter_seed);
     if (options_.n_jitters < 1) throw UsageError("the number of jitters must be at least 1");
     if (options_.projection_dim < 1) throw UsageError("the random projection needs at least 1 dimension");
     torch::manual_seed(options_.seed);  // the new networks' initial weights come from it too
@@ -144,10 +147,15 @@ UpsamplingPreview UpsamplerTrainer::preview(const torch::Tensor& image01) {
     upsampler_->eval();
     const auto image = normalise_clip_image(image01.slice(0, 0, 1).to(device_));
     const auto low = clip_features(image);
-    const auto up = upsampler_->forward(low, image);
+    auto up = upsampler_->forward(low, image);
     upsampler_->train();
-
     const int64_t c = low.size(1), h = image.size(2), w = image.size(3);
+    if (up.size(2) != h || up.size(3) != w)  // x16 of the token grid: other patch sizes, as in step()
+        up = F::interpolate(up, F::InterpolateFuncOptions()
+                                    .size(std::vector<int64_t>{h, w})
+                                    .mode(torch::kBilinear)
+                                    .align_corners(false));
+
     const auto samples = low[0].reshape({c, -1}).t().to(torch::kCPU, torch::kFloat32);  // (pixels, C)
     const auto mean = samples.mean(0, true);
     const auto basis = std::get<2>(torch::linalg_svd(samples - mean, false)).slice(0, 0, 3).t();  // (C, 3)
