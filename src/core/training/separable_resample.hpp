@@ -6,6 +6,8 @@
 // 512-channel 224 px image), elsewhere torch operators.
 #pragma once
 
+#include "reflect_index.hpp"
+
 #include <torch/types.h>
 
 #include <vector>
@@ -22,8 +24,5 @@ ResampleAxis resample_axis(const std::vector<std::vector<int64_t>>& index, const
 
 /// x (N, C, H, W) -> (N, C, rows.n, cols.n).
 torch::Tensor separable_resample(const torch::Tensor& x, const ResampleAxis& rows, const ResampleAxis& cols);
-
-/// Reflection (without repeating the edge pixel) of index i into [0, n), as reflection padding.
-inline int64_t reflect_index(int64_t i, int64_t n) { return i < 0 ? -i : (i >= n ? 2 * (n - 1) - i : i); }
 
 }  // namespace segearth::core

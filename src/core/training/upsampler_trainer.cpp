@@ -90,6 +90,17 @@ torch::Tensor UpsamplerTrainer::clip_features(const torch::Tensor& normalised) {
     return clip_->visual->training_features(normalised);
 }
 
+torch::Tensor UpsamplerTrainer::upsample(const torch::Tensor& features, const torch::Tensor& image) {
+    const auto up = upsampler_->forward(features, image);
+    const int64_t h = image.size(2), w = image.size(3);
+    if (up.size(2) == h && up.size(3) == w) return up;
+    // jbu_one upsamples x16: for patch sizes other than 16 (ViT-B/32, ViT-L/14) resized to the image.
+    return F::interpolate(up, F::InterpolateFuncOptions()
+                                  .size(std::vector<int64_t>{h, w})
+                                  .mode(torch::kBilinear)
+                                  .align_corners(false));
+}
+
 StepResult UpsamplerTrainer::step(const torch::Tensor& images) {
     const int64_t patch = clip_->config().vision.patch_size;
     TORCH_CHECK(images.dim() == 4 && images.size(1) == 3 && images.size(2) % patch == 0 && images.size(3) % patch == 0,
@@ -105,12 +116,7 @@ StepResult UpsamplerTrainer::step(const torch::Tensor& images) {
     optimizer_->zero_grad();
     for (int64_t j = 0; j < options_.n_jitters; ++j) {
         // Recomputed every jitter (fresh dropout), and its graph freed by each backward, as METHOD.md 7.
-        auto upsampled = upsampler_->forward(features, image);
-        if (upsampled.size(2) != h || upsampled.size(3) != w)
-            upsampled = F::interpolate(upsampled, F::InterpolateFuncOptions()
-                                                      .size(std::vector<int64_t>{h, w})
-                                                      .mode(torch::kBilinear)
-                                                      .align_corners(false));
+        const auto upsampled = upsample(features, image);
         result.timings.upsampler_forward += watch.lap();
 
         const auto jitter = sample_jitter(jitter_rng_, h, w, options_.jitter);
@@ -147,14 +153,9 @@ UpsamplingPreview UpsamplerTrainer::preview(const torch::Tensor& image01) {
     upsampler_->eval();
     const auto image = normalise_clip_image(image01.slice(0, 0, 1).to(device_));
     const auto low = clip_features(image);
-    auto up = upsampler_->forward(low, image);
+    const auto up = upsample(low, image);
     upsampler_->train();
     const int64_t c = low.size(1), h = image.size(2), w = image.size(3);
-    if (up.size(2) != h || up.size(3) != w)  // x16 of the token grid: other patch sizes, as in step()
-        up = F::interpolate(up, F::InterpolateFuncOptions()
-                                    .size(std::vector<int64_t>{h, w})
-                                    .mode(torch::kBilinear)
-                                    .align_corners(false));
 
     const auto samples = low[0].reshape({c, -1}).t().to(torch::kCPU, torch::kFloat32);  // (pixels, C)
     const auto mean = samples.mean(0, true);
@@ -170,11 +171,9 @@ UpsamplingPreview UpsamplerTrainer::preview(const torch::Tensor& image01) {
     return preview;
 }
 
-void UpsamplerTrainer::save_checkpoint(const std::filesystem::path& path,
-                                       std::map<std::string, std::string> metadata) const {
+void UpsamplerTrainer::save_checkpoint(const std::filesystem::path& path, std::map<std::string, std::string> metadata) {
     TensorMap tensors;
-    auto& self = const_cast<UpsamplerTrainer&>(*this);  // named_parameters() is not const in libtorch
-    for (const auto& [name, p] : trainable_parameters(self.upsampler_, self.objective_))
+    for (const auto& [name, p] : trainable_parameters(upsampler_, objective_))
         tensors.emplace(name, p.detach().to(torch::kCPU).contiguous());
     for (const auto& [name, value] : optimizer_->state()) tensors.emplace("optimizer." + name, value);
     tensors.emplace("rng.torch_cpu", cpu_generator_state());

@@ -3,6 +3,8 @@
 // it) and without the precompiled torch header; planes run in parallel, each on its own buffers.
 #include "upsample_pad_cpu.hpp"
 
+#include "reflect_index.hpp"
+
 #include <ATen/Parallel.h>
 
 #include <algorithm>
@@ -52,8 +54,6 @@ void cubic_weight_sets(std::array<T, 4>& even, std::array<T, 4>& odd) {
     for (int i = 0; i < 4; ++i) even[i] = static_cast<T>(e[i]), odd[i] = static_cast<T>(o[i]);
 }
 
-int64_t reflect(int64_t i, int64_t n) { return i < 0 ? -i : (i >= n ? 2 * (n - 1) - i : i); }
-
 }  // namespace
 
 template <class T>
@@ -70,11 +70,11 @@ void upsample2x_reflect_pad_cpu(const T* src, int64_t planes, int64_t h, int64_t
             for (int64_t y = 0; y < H; ++y) {
                 T* row = target + (y + pad) * PW;
                 upsample_line(columns.data() + y * w, w, 1, row + pad, 1, even, odd);
-                for (int64_t i = 1; i <= pad; ++i) row[pad - i] = row[pad + reflect(-i, W)], row[pad + W - 1 + i] = row[pad + reflect(W - 1 + i, W)];
+                for (int64_t i = 1; i <= pad; ++i) row[pad - i] = row[pad + reflect_index(-i, W)], row[pad + W - 1 + i] = row[pad + reflect_index(W - 1 + i, W)];
             }
             for (int64_t i = 1; i <= pad; ++i) {
-                std::copy_n(target + (pad + reflect(-i, H)) * PW, PW, target + (pad - i) * PW);
-                std::copy_n(target + (pad + reflect(H - 1 + i, H)) * PW, PW, target + (pad + H - 1 + i) * PW);
+                std::copy_n(target + (pad + reflect_index(-i, H)) * PW, PW, target + (pad - i) * PW);
+                std::copy_n(target + (pad + reflect_index(H - 1 + i, H)) * PW, PW, target + (pad + H - 1 + i) * PW);
             }
         }
     });
@@ -94,11 +94,11 @@ void upsample2x_reflect_pad_backward_cpu(const T* src, int64_t planes, int64_t h
             const T* g = src + p * PH * PW;
             std::fill(folded.begin(), folded.end(), T(0));
             for (int64_t r = 0; r < PH; ++r) {
-                T* target = folded.data() + reflect(r - pad, H) * W;
+                T* target = folded.data() + reflect_index(r - pad, H) * W;
                 const T* row = g + r * PW;
-                for (int64_t c = 0; c < pad; ++c) target[reflect(c - pad, W)] += row[c];
+                for (int64_t c = 0; c < pad; ++c) target[reflect_index(c - pad, W)] += row[c];
                 for (int64_t c = 0; c < W; ++c) target[c] += row[pad + c];
-                for (int64_t c = pad + W; c < PW; ++c) target[reflect(c - pad, W)] += row[c];
+                for (int64_t c = pad + W; c < PW; ++c) target[reflect_index(c - pad, W)] += row[c];
             }
             std::fill(rows.begin(), rows.end(), T(0));
             for (int64_t y = 0; y < H; ++y) upsample_line_adjoint(folded.data() + y * W, w, 1, rows.data() + y * w, 1, even, odd);

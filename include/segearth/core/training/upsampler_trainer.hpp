@@ -71,13 +71,15 @@ public:
     /// Everything needed to resume: every network, the optimizer state, the random generators'
     /// states, and `metadata` (e.g. the data sampler's state). Atomic. The upsampler's tensors are
     /// named "upsampler." + its parameter names, so segment can also load this file directly.
-    void save_checkpoint(const std::filesystem::path& path, std::map<std::string, std::string> metadata = {}) const;
+    void save_checkpoint(const std::filesystem::path& path, std::map<std::string, std::string> metadata = {});
     /// Restores a save_checkpoint() file and returns its metadata. Throws FileError naming the file
     /// when it is not a training checkpoint or was made for another feature width or patch size.
     std::map<std::string, std::string> load_checkpoint(const std::filesystem::path& path);
 
 private:
     torch::Tensor clip_features(const torch::Tensor& normalised);
+    /// The upsampler's output at the image's size (N, C, H, W).
+    torch::Tensor upsample(const torch::Tensor& features, const torch::Tensor& image);
 
     ClipModel clip_;
     TrainerOptions options_;
