@@ -18,17 +18,22 @@ constexpr int max_attempts = 1000;      // consecutive mostly-nodata crops befor
 
 TrainingCrops::TrainingCrops(const std::vector<std::string>& paths, const geo::SceneReadOptions& read, int64_t crop,
                              double min_valid_fraction, uint64_t seed)
-    : read_(read), crop_(crop), min_valid_(min_valid_fraction), rng_(seed) {
+    : crop_(crop), min_valid_(min_valid_fraction), rng_(seed) {
     double area = 0;
     for (const auto& path : paths) {
-        auto scene = std::make_unique<geo::SceneReader>(path, read_);
+        auto scene = std::make_unique<geo::SceneReader>(path, read);
         const auto& grid = scene->working_grid();
         if (grid.width < crop_ || grid.height < crop_)
             throw UsageError(path + ": " + std::to_string(grid.width) + " x " + std::to_string(grid.height) +
                              " pixels on the working grid, smaller than the " + std::to_string(crop_) + " x " +
                              std::to_string(crop_) + " crop: leave it out, enlarge the grid with --scale or --gsd, "
                              "or train on smaller crops with --crop");
-        images_.push_back({path, grid.width, grid.height});
+        // Reopening (the cache below holds a few images) must not recompute a non-Byte image's
+        // percentile stretch: it reads the whole band.
+        auto resolved = read;
+        resolved.bands = scene->bands();
+        resolved.scale_ranges = scene->scale_ranges();
+        images_.push_back({path, grid.width, grid.height, std::move(resolved)});
         area += static_cast<double>(grid.width) * grid.height;
         cumulative_area_.push_back(area);
         if (open_.size() < max_open_images) open_.emplace_back(images_.size() - 1, std::move(scene));
@@ -46,7 +51,7 @@ geo::SceneReader& TrainingCrops::reader(size_t index) {
         open_.splice(open_.begin(), open_, it);
     } else {
         if (open_.size() >= max_open_images) open_.pop_back();
-        open_.emplace_front(index, std::make_unique<geo::SceneReader>(images_[index].path, read_));
+        open_.emplace_front(index, std::make_unique<geo::SceneReader>(images_[index].path, images_[index].read));
     }
     return *open_.front().second;
 }

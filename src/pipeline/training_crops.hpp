@@ -38,13 +38,13 @@ private:
     struct Image {
         std::string path;
         int width = 0, height = 0;
+        geo::SceneReadOptions read;  ///< with the bands and value ranges resolved at the first opening
     };
     geo::SceneReader& reader(size_t index);
     void read_crop(float* rgb);
 
     std::vector<Image> images_;
     std::vector<double> cumulative_area_;
-    geo::SceneReadOptions read_;
     int64_t crop_;
     double min_valid_;
     std::mt19937_64 rng_;

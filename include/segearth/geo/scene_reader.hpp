@@ -54,6 +54,10 @@ public:
     const Grid& working_grid() const { return working_; }
     const std::string& crs_wkt() const { return crs_wkt_; }
     const std::vector<int>& bands() const { return bands_; }
+    /// The value range mapped to [0, 1] for each of the three bands, as resolved (given, Byte, or the
+    /// 2-98 % stretch computed at opening). Passing them back as scale_ranges reopens the file
+    /// without recomputing statistics.
+    const std::vector<std::pair<double, double>>& scale_ranges() const { return ranges_; }
     /// The per-band value ranges mapped to [0, 1] and where they came from, for the output's metadata.
     const std::string& scaling_description() const { return scaling_description_; }
     bool has_mask() const { return has_mask_; }
