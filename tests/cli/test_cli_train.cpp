@@ -207,7 +207,44 @@ TEST_CASE("train: bad inputs are refused with what to do, before any output is w
          "segearth: give --steps or --epochs, not both\n"},
         {{"train", "--images", grey.string()}, 2,
          "segearth: train needs --out: where to write the trained upsampler (.safetensors)\n"},
+        {train_args(dir / "nodir" / "up.safetensors", {"--images", grey.string()}), 2,
+         "segearth: --out " + (dir / "nodir" / "up.safetensors").string() + ": the folder " +
+             (dir / "nodir").string() + " does not exist\n"},
     };
+    // Every training option's value is checked before anything is loaded or written.
+    const std::vector<std::pair<std::vector<std::string>, std::string>> bad_values{
+        {{"--batch", "0"}, "--batch must be at least 1"},
+        {{"--steps", "0"}, "--steps must be at least 1"},
+        {{"--epochs", "0"}, "--epochs must be positive"},
+        {{"--min-valid", "0"}, "--min-valid must be in (0, 1]"},
+        {{"--min-valid", "1.5"}, "--min-valid must be in (0, 1]"},
+        {{"--jitters", "0"}, "--jitters must be at least 1"},
+        {{"--max-pad", "64"}, "--max-pad must be between 0 and the crop size"},
+        {{"--max-zoom", "0.5"}, "--max-zoom must be at least 1"},
+        {{"--projection-dim", "0"}, "--projection-dim must be at least 1"},
+        {{"--lr", "0"}, "--lr must be positive"},
+        {{"--image-weight=-1"}, "--image-weight must not be negative"},
+        {{"--clip-grad-norm", "0"}, "--clip-grad-steps must not be negative and --clip-grad-norm must be positive"},
+        {{"--checkpoint-every", "0"}, "--checkpoint-every must be at least 1"},
+        {{"--preview-every=-1"}, "--preview-every must not be negative"},
+        {{"--log-every", "0"}, "--log-every must be at least 1"},
+        {{"--device", "tpu"}, "--device tpu: use auto, cpu, cuda or cuda:N"},
+        {{"--threads=-1"}, "--threads must be positive"},
+    };
+    for (const auto& [flags, message] : bad_values) {
+        CAPTURE(message);
+        std::vector<std::string> args{"train", "--clip", fixture("tiny_clip.safetensors").string(), "--images",
+                                      grey.string(), "--out", out.string(), "--crop", "64", "-q"};
+        args.insert(args.end(), flags.begin(), flags.end());
+        const auto r = run_segearth(args);
+        CHECK(r.exit_code == 2);
+        CHECK(r.err == "segearth: " + message + "\n");
+    }
+    { std::ofstream(dir / "log.csv") << "step\n"; }
+    const auto log_exists = run_segearth(train_args(out, {"--images", grey.string(), "--log", (dir / "log.csv").string()}));
+    CHECK(log_exists.exit_code == 2);
+    CHECK(log_exists.err == "segearth: --log " + (dir / "log.csv").string() + " exists: use --overwrite to replace it " +
+                                "(or --resume " + (dir / "up.resume.safetensors").string() + " to continue that run)\n");
     for (const auto& c : cases) {
         CAPTURE(c.message);
         const auto r = run_segearth(c.args);
@@ -222,7 +259,7 @@ TEST_CASE("train: bad inputs are refused with what to do, before any output is w
     for (const auto& entry : fs::directory_iterator(dir)) {
         const auto name = entry.path().filename().string();
         CHECK_MESSAGE((name == "grey.tif" || name == "small.tif" || name == "empty" || name == "list.txt" ||
-                       name == "up.safetensors" || name.find(".aux.xml") != std::string::npos),
+                       name == "log.csv" || name == "up.safetensors" || name.find(".aux.xml") != std::string::npos),
                       "left behind: " << name);
     }
 }
