@@ -2,6 +2,8 @@
 // (tests/fixtures/make_upsampler_fixtures.py), and its checkpoint formats.
 #include <doctest/doctest.h>
 
+#include <segearth/core/upsampler/adaptive_conv.hpp>
+#include <segearth/core/upsampler/upsample_conv.hpp>
 #include <segearth/core/upsampler/upsample_pad.hpp>
 #include <segearth/core/upsampler/upsampler_file.hpp>
 #include <segearth/error.hpp>
@@ -150,4 +152,51 @@ TEST_CASE("the fused upsample + pad backward equals the gradient through interpo
         const auto actual_f = torch::autograd::grad({(upsample2x_bicubic_reflect_pad(xf, pad) * weights.to(torch::kFloat)).sum()}, {xf})[0];
         CHECK(relative_error(actual_f, expected) < 1e-5);
     }
+}
+
+TEST_CASE("the fused inference step equals upsample + pad then adaptive_conv, channels last") {
+    torch::manual_seed(11);
+    // Channel counts around the 16-channel block, widths around the 6-pixel tile and the border
+    // pairs, sources smaller than the 9 x 9 folded window (the general path), non-square sources,
+    // batches, and windows other than 11 x 11.
+    struct Shape {
+        int64_t n, c, h, w, r;
+    };
+    for (const auto& s : std::vector<Shape>{{1, 1, 3, 3, 5},    {2, 13, 4, 7, 5},   {1, 24, 5, 3, 5},  {1, 40, 9, 6, 5},
+                                            {2, 512, 7, 7, 5},  {1, 33, 14, 10, 5}, {2, 24, 12, 19, 5}, {1, 512, 14, 14, 5},
+                                            {1, 16, 9, 9, 5},   {1, 6, 4, 5, 2},    {2, 9, 3, 8, 1},    {1, 7, 10, 12, 3}}) {
+        CAPTURE(s.c);
+        CAPTURE(s.h);
+        CAPTURE(s.w);
+        CAPTURE(s.r);
+        for (auto dtype : {torch::kFloat, torch::kDouble}) {
+            const auto opts = torch::TensorOptions().dtype(dtype);
+            const auto source = torch::randn({s.n, s.c, s.h, s.w}, opts);
+            const int64_t side = 2 * s.r + 1;
+            const auto kernel = torch::softmax(torch::randn({s.n, side * side, 2 * s.h, 2 * s.w}, opts), 1);
+            const auto expected = adaptive_conv_reference(upsample2x_bicubic_reflect_pad(source, s.r), kernel);
+            torch::NoGradGuard no_grad;
+            const auto fused = upsample_adaptive_conv(source, kernel);
+            CHECK(fused.sizes() == expected.sizes());
+            CHECK(fused.is_contiguous(torch::MemoryFormat::ChannelsLast));
+            CHECK(relative_error(fused, expected) < (dtype == torch::kFloat ? 1e-5 : 1e-12));
+            // Channels-last inputs (the previous step's output) give the same result.
+            const auto from_channels_last = upsample_adaptive_conv(
+                source.contiguous(torch::MemoryFormat::ChannelsLast), kernel.contiguous(torch::MemoryFormat::ChannelsLast));
+            CHECK(relative_error(from_channels_last, expected) < (dtype == torch::kFloat ? 1e-5 : 1e-12));
+        }
+    }
+}
+
+TEST_CASE("with a gradient the step runs the differentiable operators") {
+    torch::manual_seed(12);
+    const auto source = torch::randn({1, 4, 6, 5}, torch::TensorOptions().dtype(torch::kDouble).requires_grad(true));
+    const auto kernel = torch::softmax(torch::randn({1, 121, 12, 10}, torch::kDouble), 1);
+    const auto out = upsample_adaptive_conv(source, kernel);
+    REQUIRE(out.requires_grad());
+    const auto expected = adaptive_conv_reference(upsample2x_bicubic_reflect_pad(source, 5), kernel);
+    CHECK(relative_error(out, expected) < 1e-12);
+    const auto grad = torch::autograd::grad({out.sum()}, {source})[0];
+    const auto grad_expected = torch::autograd::grad({expected.sum()}, {source})[0];
+    CHECK(relative_error(grad, grad_expected) < 1e-12);
 }

@@ -1,7 +1,9 @@
 #include <segearth/core/upsampler/jbu.hpp>
 
 #include <segearth/core/upsampler/adaptive_conv.hpp>
-#include <segearth/core/upsampler/upsample_pad.hpp>
+#include <segearth/core/upsampler/upsample_conv.hpp>
+
+#include "upsampler/range_kernel_cpu.hpp"
 
 #include <torch/torch.h>
 
@@ -46,18 +48,47 @@ JbuImpl::JbuImpl(int64_t guidance_channels, int64_t key_channels) {
 
 torch::Tensor JbuImpl::kernels(const torch::Tensor& g) {
     const int64_t side = 2 * radius + 1;
-    const auto keys = range_proj->forward(g);
     const auto temperature = range_temp.exp().clamp(1e-4, 1e4);
+    const auto spatial = spatial_kernel(sigma_spatial, side);
+    const bool cpu_inference = !is_training() && !torch::GradMode::is_enabled() && g.device().is_cpu() &&
+                               (g.scalar_type() == torch::kFloat || g.scalar_type() == torch::kDouble);
+    if (cpu_inference) return pixel_major_kernels(g, temperature, spatial);
+    const auto keys = range_proj->forward(g);
     const auto range = torch::softmax(temperature * local_correlation(reflect_pad(keys, radius), keys), 1);
-    auto k = range * spatial_kernel(sigma_spatial, side);
+    auto k = range * spatial;
     k = k / k.sum(1, true).clamp_min(1e-7);
     return k + 0.1 * fixup_proj->forward(torch::cat({k, g}, 1));  // not renormalised, as the reference
+}
+
+torch::Tensor JbuImpl::pixel_major_kernels(const torch::Tensor& g, const torch::Tensor& temperature,
+                                           const torch::Tensor& spatial) {
+    const int64_t n = g.size(0), gc = g.size(1), h = g.size(2), w = g.size(3), taps = spatial.numel();
+    const auto guidance = g.contiguous();
+    torch::Tensor with_guidance = torch::empty({n, h, w, taps + gc}, g.options());  // [k, g] per pixel
+    {
+        const auto keys = range_proj->forward(guidance).contiguous();
+        const auto correlation = local_correlation(reflect_pad(keys, radius), keys);
+        const auto s = spatial.flatten().to(g.scalar_type()).contiguous();
+        AT_DISPATCH_FLOATING_TYPES(g.scalar_type(), "normalised_range_kernel", [&] {
+            detail::normalised_range_kernel_cpu<scalar_t>(
+                correlation.data_ptr<scalar_t>(), temperature.item<scalar_t>(), s.data_ptr<scalar_t>(),
+                guidance.data_ptr<scalar_t>(), n, taps, gc, h * w, with_guidance.data_ptr<scalar_t>());
+        });
+    }
+    const auto& first = fixup_proj[0]->as<torch::nn::Conv2d>();
+    const auto& second = fixup_proj[3]->as<torch::nn::Conv2d>();
+    auto hidden = torch::linear(with_guidance, first->weight.flatten(1), first->bias);
+    torch::gelu_out(hidden, hidden);
+    auto k = torch::linear(hidden, second->weight.flatten(1), second->bias);
+    hidden.reset();
+    k.mul_(0.1).add_(with_guidance.narrow(3, 0, taps));
+    return k.permute({0, 3, 1, 2});
 }
 
 torch::Tensor JbuImpl::forward(const torch::Tensor& source, const torch::Tensor& guidance) {
     const int64_t h2 = 2 * source.size(2), w2 = 2 * source.size(3);
     const auto k = kernels(F::adaptive_avg_pool2d(guidance, F::AdaptiveAvgPool2dFuncOptions({h2, w2})));
-    return adaptive_conv(upsample2x_bicubic_reflect_pad(source, radius), k);
+    return upsample_adaptive_conv(source, k);
 }
 
 JbuOneImpl::JbuOneImpl(int64_t feature_dim) : feature_dim_(feature_dim) {
@@ -77,7 +108,9 @@ torch::Tensor JbuOneImpl::forward(const torch::Tensor& features, const torch::Te
     const auto& conv = fixup_proj[1]->as<torch::nn::Conv2d>();
     auto u = features + 0.1 * F::conv2d(dropout->as<torch::nn::Dropout2d>()->forward(features), conv->weight);
     for (int step = 0; step < 4; ++step) u = up->forward(u, guidance);
-    return u + 0.1 * conv->bias.view({1, -1, 1, 1});
+    const auto bias = 0.1 * conv->bias.view({1, -1, 1, 1});
+    // In place where no gradient is needed: u is 100 MB per 224 window.
+    return torch::GradMode::is_enabled() ? u + bias : u.add_(bias);
 }
 
 }  // namespace segearth::core

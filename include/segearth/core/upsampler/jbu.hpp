@@ -20,11 +20,20 @@ public:
 
     torch::Tensor forward(const torch::Tensor& source, const torch::Tensor& guidance);
 
-    /// The per-pixel kernels (N, 121, 2h, 2w) of one step, fix-up included (exposed for tests).
+    /// The per-pixel kernels (N, 121, 2h, 2w) of one step, fix-up included (exposed for tests). For
+    /// inference on the CPU (eval mode, no gradient) laid out pixel-major: an (N, 2h, 2w, 121) tensor
+    /// seen through a permuted view, the layout the fused upsample_adaptive_conv reads.
     torch::Tensor kernels(const torch::Tensor& guidance_small);
 
     torch::Tensor range_temp, sigma_spatial;
     torch::nn::Sequential range_proj{nullptr}, fixup_proj{nullptr};
+
+private:
+    // kernels() for CPU inference, the same values computed pixel-major: the softmax, the spatial
+    // kernel and the normalisation in one pass over the correlations, then the fix-up's 1x1
+    // convolutions as two matrix products over the pixels, with fewer full-size temporaries.
+    torch::Tensor pixel_major_kernels(const torch::Tensor& g, const torch::Tensor& temperature,
+                                      const torch::Tensor& spatial);
 };
 TORCH_MODULE(Jbu);
 
