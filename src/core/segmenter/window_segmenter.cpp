@@ -92,10 +92,17 @@ torch::Tensor WindowSegmenter::logits_of_padded(const torch::Tensor& x) {
     // without writing a normalised copy of them (100 MB per 224 window at width 512).
     const auto similarity = [&](const torch::Tensor& features) {
         const int64_t n = features.size(0), e = features.size(1), fh = features.size(2), fw = features.size(3);
+        const auto queries = text_queries_.unsqueeze(0).expand({n, -1, -1});
+        if (features.is_contiguous(torch::MemoryFormat::ChannelsLast)) {
+            // The upsampler's CPU output: each pixel's features contiguous. The norm along them is a
+            // fast contiguous reduction (10 ms for 512 x 224 x 224); clamped like F::normalize.
+            const auto pixels = features.permute({0, 2, 3, 1}).reshape({n, fh * fw, e});  // a view
+            const auto norms = torch::linalg_vector_norm(pixels, 2, {-1}).clamp_min(1e-12).view({n, 1, fh, fw});
+            return torch::bmm(queries, pixels.transpose(1, 2)).view({n, -1, fh, fw}) / norms;
+        }
         // sum of squares then sqrt: 2.6x faster than norm(2, 1) over the channel axis in libtorch 1.13
         // (47 vs 124 ms for 512 x 224 x 224); clamped like F::normalize.
         const auto norms = features.square().sum(1, true).sqrt().clamp_min(1e-12);
-        const auto queries = text_queries_.unsqueeze(0).expand({n, -1, -1});
         return torch::bmm(queries, features.reshape({n, e, fh * fw})).view({n, -1, fh, fw}) / norms;
     };
     torch::Tensor features = dense.patches;
