@@ -1,12 +1,15 @@
 // SimFeatUp benchmark: the adaptive convolution forward and backward at the real sizes of one
 // 224 x 224 window (C = 512; 14 -> 28 -> 56 -> 112 -> 224), batch 1 and 4, 1 and 2 threads, against
-// the unfold+einsum formulation where that fits in memory; and the full jbu_one forward per window
-// with its peak extra memory. Random weights.
+// the unfold+einsum formulation where that fits in memory; one JBU step's fused inference pass
+// against the separate upsample + pad and adaptive convolution; and the full jbu_one forward per
+// window with its peak extra memory. Random weights.
 //
 //   build/bench/bench_upsampler [--repeats N]
 #include <segearth/core/blas_runtime.hpp>
 #include <segearth/core/upsampler/adaptive_conv.hpp>
 #include <segearth/core/upsampler/jbu.hpp>
+#include <segearth/core/upsampler/upsample_conv.hpp>
+#include <segearth/core/upsampler/upsample_pad.hpp>
 
 #include <torch/cuda.h>
 #include <torch/torch.h>
@@ -87,6 +90,32 @@ int main(int argc, char** argv) {
         set_threads(1);
         std::printf("jbu_one forward, one 224 x 224 window, 1 thread: %.0f ms\n",
                     best_seconds([&] { up->forward(features, window); }, repeats) * 1e3);
+    }
+
+    std::printf("\none JBU step's feature path for inference, C = %ld: x2 bicubic upsampling + reflection padding + "
+                "adaptive convolution\n(GFLOP/s counted as 2 x C x 121 x output pixels / time, as above)\n",
+                channels);
+    std::printf("%-7s %-5s %-7s %14s %14s %12s\n", "output", "batch", "threads", "fused ms", "separate ms",
+                "fused GFLOP/s");
+    for (int64_t side : {28, 56, 112, 224}) {
+        for (int64_t batch : {1, 4}) {
+            for (int threads : {1, 2}) {
+                set_threads(threads);
+                torch::NoGradGuard no_grad;
+                // As in jbu_one: the source is the previous step's channels-last output and the
+                // kernels come pixel-major from JbuImpl::kernels.
+                const auto source = torch::randn({batch, channels, side / 2, side / 2})
+                                        .contiguous(torch::MemoryFormat::ChannelsLast);
+                const auto k = torch::softmax(torch::randn({batch, side, side, taps}), 3).permute({0, 3, 1, 2});
+                const double flops = 2.0 * channels * taps * double(side * side * batch);
+                const double fused = best_seconds([&] { upsample_adaptive_conv(source, k); }, repeats);
+                const double separate = best_seconds([&] {
+                    adaptive_conv(upsample2x_bicubic_reflect_pad(source, radius), k);
+                }, repeats);
+                std::printf("%-7ld %-5ld %-7d %14.1f %14.1f %12.1f\n", side, batch, threads, fused * 1e3,
+                            separate * 1e3, flops / fused / 1e9);
+            }
+        }
     }
 
     std::printf("\nadaptive convolution, C = %ld, 11 x 11 taps (GFLOP/s: 2 x C x taps x pixels / time)\n", channels);

@@ -43,6 +43,24 @@ TEST_CASE("jbu_one upsamples x16 as the reference, square and non-square") {
     CHECK(relative_error(up->forward(e.at("features_odd"), e.at("guidance_odd")), e.at("output_odd")) < tolerance);
 }
 
+TEST_CASE("the differentiable path (training) and the fused CPU inference path agree") {
+    // Inference (eval, no gradient) folds the upsampling into the kernels and runs pixel-major;
+    // training runs the autograd operators. Both are checked against the reference above; here
+    // against each other, step kernels included, on the non-square input.
+    auto up = load_upsampler(fixture("upsampler.safetensors"), 32).model;
+    const auto e = expected();
+    const auto g = torch::adaptive_avg_pool2d(e.at("guidance_odd"), {2 * e.at("features_odd").size(2),
+                                                                     2 * e.at("features_odd").size(3)});
+    const auto differentiable = up->forward(e.at("features_odd"), e.at("guidance_odd"));
+    const auto differentiable_kernels = up->up->kernels(g);
+    REQUIRE(differentiable.requires_grad());
+    torch::NoGradGuard no_grad;
+    const auto fused = up->forward(e.at("features_odd"), e.at("guidance_odd"));
+    CHECK(fused.is_contiguous(torch::MemoryFormat::ChannelsLast));
+    CHECK(relative_error(fused, differentiable) < 1e-5);
+    CHECK(relative_error(up->up->kernels(g), differentiable_kernels) < 1e-5);
+}
+
 TEST_CASE("the authors' Lightning checkpoint format loads only the upsampler") {
     const auto from_ckpt = load_upsampler(fixture("upsampler_lightning.ckpt"), 32);
     CHECK(from_ckpt.format == WeightsFormat::lightning_checkpoint);

@@ -3,6 +3,7 @@
 // it) and without the precompiled torch header; planes run in parallel, each on its own buffers.
 #include "upsample_pad_cpu.hpp"
 
+#include "bicubic_x2.hpp"
 #include "reflect_index.hpp"
 
 #include <ATen/Parallel.h>
@@ -14,17 +15,7 @@
 namespace segearth::core::detail {
 namespace {
 
-// Keys' cubic convolution weights (A = -0.75) of the four taps around a sample at fraction t, as
-// torch's upsample_bicubic2d computes them.
-std::array<double, 4> cubic_weights(double t) {
-    constexpr double A = -0.75;
-    const auto near = [](double x) { return ((A + 2) * x - (A + 3)) * x * x + 1; };
-    const auto far = [](double x) { return ((A * x - 5 * A) * x + 8 * A) * x - 4 * A; };
-    return {far(t + 1), near(t), near(1 - t), far(2 - t)};
-}
-
-// With a factor of 2 and align_corners false, output 2k samples input k - 0.25 (taps k-2..k+1 at
-// t = 0.75) and output 2k+1 samples k + 0.25 (taps k-1..k+2 at t = 0.25): two fixed weight sets.
+// One line upsampled x2 with the two fixed weight sets of BicubicX2 (taps clamped at the borders).
 template <class T>
 void upsample_line(const T* in, int64_t n, int64_t stride, T* out, int64_t out_stride, const std::array<T, 4>& even,
                    const std::array<T, 4>& odd) {
@@ -48,19 +39,14 @@ void upsample_line_adjoint(const T* out_grad, int64_t n, int64_t out_stride, T* 
     }
 }
 
-template <class T>
-void cubic_weight_sets(std::array<T, 4>& even, std::array<T, 4>& odd) {
-    const auto e = cubic_weights(0.75), o = cubic_weights(0.25);
-    for (int i = 0; i < 4; ++i) even[i] = static_cast<T>(e[i]), odd[i] = static_cast<T>(o[i]);
-}
-
 }  // namespace
 
 template <class T>
 void upsample2x_reflect_pad_cpu(const T* src, int64_t planes, int64_t h, int64_t w, int64_t pad, T* dst) {
     const int64_t H = 2 * h, W = 2 * w, PW = W + 2 * pad;
-    std::array<T, 4> even{}, odd{};
-    cubic_weight_sets(even, odd);
+    const BicubicX2<T> cubic;
+    const auto& even = cubic.even;
+    const auto& odd = cubic.odd;
     at::parallel_for(0, planes, 1, [&](int64_t begin, int64_t end) {
         std::vector<T> columns(static_cast<size_t>(H * w));  // vertical pass: (2h, w)
         for (int64_t p = begin; p < end; ++p) {
@@ -86,8 +72,9 @@ void upsample2x_reflect_pad_cpu(const T* src, int64_t planes, int64_t h, int64_t
 template <class T>
 void upsample2x_reflect_pad_backward_cpu(const T* src, int64_t planes, int64_t h, int64_t w, int64_t pad, T* dst) {
     const int64_t H = 2 * h, W = 2 * w, PH = H + 2 * pad, PW = W + 2 * pad;
-    std::array<T, 4> even{}, odd{};
-    cubic_weight_sets(even, odd);
+    const BicubicX2<T> cubic;
+    const auto& even = cubic.even;
+    const auto& odd = cubic.odd;
     at::parallel_for(0, planes, 1, [&](int64_t begin, int64_t end) {
         std::vector<T> folded(static_cast<size_t>(H * W)), rows(static_cast<size_t>(H * w));
         for (int64_t p = begin; p < end; ++p) {
