@@ -27,6 +27,7 @@
 #include "reflect_index.hpp"
 
 #include <ATen/Parallel.h>
+#include <c10/util/Exception.h>
 
 #include <algorithm>
 #include <type_traits>
@@ -74,7 +75,9 @@ struct AxisFold {
                 const auto& taps = cubic.weights_of(Y);
                 for (int i = 0; i < 4; ++i) {
                     const int64_t slot = BicubicX2<T>::clamp_tap(first_source_tap(Y) + i, source_size) - s0;
-                    w[d * window + slot] += taps[i];  // slot is inside [0, window): see the file's comment
+                    // Inside the window by the argument in the file's comment; checked, as it is cheap.
+                    TORCH_INTERNAL_ASSERT(slot >= 0 && slot < window, "folded tap outside its window");
+                    w[d * window + slot] += taps[i];
                 }
             }
         }
