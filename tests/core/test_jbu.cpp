@@ -21,6 +21,17 @@ constexpr double tolerance = 1e-4;  // float32 through four steps against float6
 
 TensorMap expected() { return read_weights(fixture("upsampler_expected.safetensors")).tensors; }
 
+// The unfused torch reference of upsample2x_bicubic_reflect_pad: interpolate x2 (bicubic, align_corners
+// false), then reflection_pad2d.
+torch::Tensor interpolate_then_pad(const torch::Tensor& x, int64_t pad) {
+    namespace F = torch::nn::functional;
+    const auto upsampled = F::interpolate(x, F::InterpolateFuncOptions()
+                                                 .size(std::vector<int64_t>{2 * x.size(2), 2 * x.size(3)})
+                                                 .mode(torch::kBicubic)
+                                                 .align_corners(false));
+    return F::pad(upsampled, F::PadFuncOptions({pad, pad, pad, pad}).mode(torch::kReflect));
+}
+
 }  // namespace
 
 TEST_CASE("one JBU step's kernels and output match the reference") {
@@ -128,7 +139,6 @@ TEST_CASE("a source too small for the reflection padding is refused with the fix
 }
 
 TEST_CASE("the fused x2 bicubic upsample + reflection pad equals interpolate then reflection_pad2d") {
-    namespace F = torch::nn::functional;
     torch::manual_seed(9);
     for (const auto& shape : std::vector<std::vector<int64_t>>{{1, 3, 3, 3}, {2, 5, 7, 4}, {1, 512, 14, 14}, {1, 2, 1, 9}}) {
         CAPTURE(shape[2]);
@@ -136,11 +146,7 @@ TEST_CASE("the fused x2 bicubic upsample + reflection pad equals interpolate the
         for (auto dtype : {torch::kFloat, torch::kDouble}) {
             const auto x = torch::randn(shape, torch::TensorOptions().dtype(dtype));
             const int64_t pad = std::min<int64_t>(5, std::min(2 * shape[2], 2 * shape[3]) - 1);
-            const auto expected = F::pad(F::interpolate(x, F::InterpolateFuncOptions()
-                                                               .size(std::vector<int64_t>{2 * shape[2], 2 * shape[3]})
-                                                               .mode(torch::kBicubic)
-                                                               .align_corners(false)),
-                                         F::PadFuncOptions({pad, pad, pad, pad}).mode(torch::kReflect));
+            const auto expected = interpolate_then_pad(x, pad);
             torch::NoGradGuard no_grad;
             CHECK(relative_error(upsample2x_bicubic_reflect_pad(x, pad), expected) < 1e-6);
         }
@@ -148,18 +154,13 @@ TEST_CASE("the fused x2 bicubic upsample + reflection pad equals interpolate the
 }
 
 TEST_CASE("the fused upsample + pad backward equals the gradient through interpolate and reflection_pad2d") {
-    namespace F = torch::nn::functional;
     torch::manual_seed(10);
     for (const auto& shape : std::vector<std::vector<int64_t>>{{1, 3, 3, 3}, {2, 5, 7, 4}, {1, 2, 1, 9}, {1, 4, 14, 14}}) {
         CAPTURE(shape[2]);
         CAPTURE(shape[3]);
         const int64_t pad = std::min<int64_t>(5, std::min(2 * shape[2], 2 * shape[3]) - 1);
         const auto x = torch::randn(shape, torch::TensorOptions().dtype(torch::kDouble).requires_grad(true));
-        const auto reference = F::pad(F::interpolate(x, F::InterpolateFuncOptions()
-                                                            .size(std::vector<int64_t>{2 * shape[2], 2 * shape[3]})
-                                                            .mode(torch::kBicubic)
-                                                            .align_corners(false)),
-                                      F::PadFuncOptions({pad, pad, pad, pad}).mode(torch::kReflect));
+        const auto reference = interpolate_then_pad(x, pad);
         const auto fused = upsample2x_bicubic_reflect_pad(x, pad);
         const auto weights = torch::randn(fused.sizes(), fused.options().requires_grad(false));
         const auto expected = torch::autograd::grad({(reference * weights).sum()}, {x})[0];

@@ -25,6 +25,7 @@
 
 #include "bicubic_x2.hpp"
 #include "reflect_index.hpp"
+#include "vector_clones.hpp"
 
 #include <ATen/Parallel.h>
 #include <c10/util/Exception.h>
@@ -33,18 +34,9 @@
 #include <type_traits>
 #include <vector>
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
-#define SEGEARTH_VECTOR_CLONES __attribute__((target_clones("avx512f", "fma", "default")))
-#else
-#define SEGEARTH_VECTOR_CLONES
-#endif
 
 namespace segearth::core::detail {
 namespace {
-
-// Eight floats in one register; aligned(4) allows unaligned loads and stores.
-typedef float v8f __attribute__((vector_size(32), aligned(4)));
-#define SEGEARTH_LOAD8(p) (*reinterpret_cast<const v8f*>(p))
 
 // The first of the four source taps of upsampled coordinate Y, for any Y (also before reflection).
 int64_t first_source_tap(int64_t Y) {

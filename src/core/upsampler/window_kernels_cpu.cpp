@@ -1,15 +1,16 @@
 // CPU kernels of the local-window primitives (see window_kernels.hpp).
 //
 // Layout is NCHW throughout, so no layout copies are made. The inner loops run along x, which is
-// contiguous in every operand, in fixed-size tiles the compiler keeps in vector registers; the
-// function clones for AVX-512, FMA and baseline x86-64 are picked at load time by CPU feature
-// (target_clones; "arch=" clones would dispatch on CPU model names and never pick AMD parts).
+// contiguous in every operand, in fixed-size tiles the compiler keeps in vector registers, cloned per
+// instruction set (vector_clones.hpp).
 //
 // Memory traffic of weighted_sum per output row and 4-channel block: the row's T kernel rows (T x W
 // floats, one from each of T kernel planes) and 2r+1 input rows per channel; the output is written
 // once. Nothing of size T x C x H x W is ever formed. The T planes lie hw floats apart, which is what
 // limits the kernel today (~10-12 GFLOP/s per core, see BENCHMARKS.md).
 #include "window_kernels.hpp"
+
+#include "vector_clones.hpp"
 
 #include <ATen/Parallel.h>
 #include <c10/util/Exception.h>
@@ -19,24 +20,11 @@
 #include <type_traits>
 #include <vector>
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
-#define SEGEARTH_VECTOR_CLONES __attribute__((target_clones("avx512f", "fma", "default")))
-#else
-#define SEGEARTH_VECTOR_CLONES
-#endif
-
 namespace segearth::core::detail {
 namespace {
 
 constexpr int64_t channel_block = 4;  // channels sharing one load of the kernel row
 constexpr int64_t x_tile = 16;        // outputs per register tile
-
-// Eight floats in one register (two on SSE-only clones); aligned(4) allows unaligned loads and stores.
-typedef float v8f __attribute__((vector_size(32), aligned(4)));
-
-// A load of 8 floats, written as an expression rather than a function: a helper returning v8f would
-// not be cloned per target and would pass vectors through the baseline ABI.
-#define SEGEARTH_LOAD8(p) (*reinterpret_cast<const v8f*>(p))
 
 // The hot loop of the whole upsampler, float, full tile: 4 channels x 16 outputs = 8 accumulator
 // registers; per tap, 2 kernel loads shared by 4 channels, then 8 input loads and 8 FMAs.
