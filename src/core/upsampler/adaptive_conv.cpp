@@ -2,11 +2,10 @@
 // Both are built from the three window primitives of window_kernels.hpp; see there for the algebra.
 #include <segearth/core/upsampler/adaptive_conv.hpp>
 
+#include "upsampler/window_checks.hpp"
 #include "upsampler/window_kernels.hpp"
 
 #include <torch/torch.h>
-
-#include <cmath>
 
 namespace segearth::core {
 namespace {
@@ -14,14 +13,6 @@ namespace {
 using detail::WindowShape;
 using torch::autograd::AutogradContext;
 using torch::autograd::tensor_list;
-
-// The window radius from a tap count (121 -> 5).
-int64_t radius_of(int64_t taps) {
-    const auto side = static_cast<int64_t>(std::llround(std::sqrt(static_cast<double>(taps))));
-    TORCH_CHECK(side * side == taps && side % 2 == 1, "the kernel has ", taps,
-                " channels; expected an odd square number of taps, e.g. 121 for an 11 x 11 window");
-    return (side - 1) / 2;
-}
 
 WindowShape shape_from(const torch::Tensor& padded, const torch::Tensor& per_pixel, int64_t radius) {
     TORCH_CHECK(padded.dim() == 4 && per_pixel.dim() == 4, "expected 4-d (N, C, H, W) tensors, got ",
@@ -79,7 +70,7 @@ void check_dtype(const torch::Tensor& t) {
 class AdaptiveConvFunction : public torch::autograd::Function<AdaptiveConvFunction> {
 public:
     static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& padded, const torch::Tensor& kernel) {
-        const auto s = shape_from(padded, kernel, radius_of(kernel.size(1)));
+        const auto s = shape_from(padded, kernel, detail::window_radius(kernel.size(1)));
         ctx->save_for_backward({padded, kernel});
         return run(Primitive::weighted_sum, s, padded, kernel);
     }
@@ -87,7 +78,7 @@ public:
         const auto saved = ctx->get_saved_variables();
         const auto& padded = saved[0];
         const auto& kernel = saved[1];
-        const auto s = shape_from(padded, kernel, radius_of(kernel.size(1)));
+        const auto s = shape_from(padded, kernel, detail::window_radius(kernel.size(1)));
         const auto& g = grads[0];
         return {run(Primitive::scatter, s, kernel, g), run(Primitive::correlation, s, padded, g)};
     }
@@ -129,7 +120,7 @@ torch::Tensor local_correlation(const torch::Tensor& padded, const torch::Tensor
 }
 
 torch::Tensor adaptive_conv_reference(const torch::Tensor& padded, const torch::Tensor& kernel) {
-    const int64_t side = 2 * radius_of(kernel.size(1)) + 1;
+    const int64_t side = 2 * detail::window_radius(kernel.size(1)) + 1;
     const auto n = padded.size(0), c = padded.size(1), h = kernel.size(2), w = kernel.size(3);
     // unfold: (N, C * taps, H * W), taps ordered dy-major like the kernel's channels
     const auto windows = torch::nn::functional::unfold(padded, torch::nn::functional::UnfoldFuncOptions(side))

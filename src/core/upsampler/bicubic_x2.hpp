@@ -25,9 +25,13 @@ struct BicubicX2 {
         for (int i = 0; i < 4; ++i) even[i] = static_cast<T>(e[i]), odd[i] = static_cast<T>(o[i]);
     }
 
-    /// The weights of output `i` (of 2n) and the first of its four input taps (before clamping).
+    /// The weights of output `i` (of 2n) and the first of its four input taps (before clamping); the
+    /// taps follow the same rule for coordinates outside [0, 2n) (floor(i / 2) - 2 or - 1).
     const std::array<T, 4>& weights_of(int64_t i) const { return i % 2 == 0 ? even : odd; }
-    static int64_t first_tap(int64_t i) { return i / 2 - (i % 2 == 0 ? 2 : 1); }
+    static int64_t first_tap(int64_t i) {
+        const int64_t half = i >= 0 ? i / 2 : -((1 - i) / 2);  // floor(i / 2)
+        return half - (i - 2 * half == 0 ? 2 : 1);
+    }
     static int64_t clamp_tap(int64_t i, int64_t n) { return std::clamp<int64_t>(i, 0, n - 1); }
 };
 

@@ -4,6 +4,7 @@
 #include <segearth/core/upsampler/upsample_conv.hpp>
 
 #include "upsampler/range_kernel_cpu.hpp"
+#include "upsampler/window_checks.hpp"
 
 #include <torch/torch.h>
 
@@ -14,9 +15,7 @@ namespace F = torch::nn::functional;
 namespace {
 
 torch::Tensor reflect_pad(const torch::Tensor& x, int64_t r) {
-    TORCH_CHECK(x.size(2) > r && x.size(3) > r, "the upsampler's reflection padding needs at least ", r + 1, " x ",
-                r + 1, " pixels at each step, got ", x.size(2), " x ", x.size(3),
-                ": use a larger window or --upsampler bilinear");
+    detail::check_reflection_padding(x.size(2), x.size(3), r);
     return F::pad(x, F::PadFuncOptions({r, r, r, r}).mode(torch::kReflect));
 }
 

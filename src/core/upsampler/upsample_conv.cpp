@@ -4,20 +4,17 @@
 #include <segearth/core/upsampler/upsample_pad.hpp>
 
 #include "upsampler/upsample_conv_cpu.hpp"
+#include "upsampler/window_checks.hpp"
 
 #include <torch/torch.h>
 
-#include <cmath>
 
 namespace segearth::core {
 
 torch::Tensor upsample_adaptive_conv(const torch::Tensor& source, const torch::Tensor& kernel) {
     TORCH_CHECK(source.dim() == 4 && kernel.dim() == 4, "expected 4-d (N, C, h, w) source and (N, taps, 2h, 2w) "
                 "kernel, got ", source.sizes(), " and ", kernel.sizes());
-    const auto side = static_cast<int64_t>(std::llround(std::sqrt(static_cast<double>(kernel.size(1)))));
-    TORCH_CHECK(side * side == kernel.size(1) && side % 2 == 1, "the kernel has ", kernel.size(1),
-                " channels; expected an odd square number of taps, e.g. 121 for an 11 x 11 window");
-    const int64_t radius = (side - 1) / 2;
+    const int64_t radius = detail::window_radius(kernel.size(1));
     const bool needs_grad = torch::GradMode::is_enabled() && (source.requires_grad() || kernel.requires_grad());
     const bool fused = !needs_grad && source.device().is_cpu() && source.scalar_type() == kernel.scalar_type() &&
                        (source.scalar_type() == torch::kFloat || source.scalar_type() == torch::kDouble);
@@ -27,9 +24,7 @@ torch::Tensor upsample_adaptive_conv(const torch::Tensor& source, const torch::T
     TORCH_CHECK(kernel.size(0) == n && kernel.size(2) == 2 * h && kernel.size(3) == 2 * w, "kernel ", kernel.sizes(),
                 " does not match the source ", source.sizes(), ": expected (", n, ", ", kernel.size(1), ", ", 2 * h,
                 ", ", 2 * w, ")");
-    TORCH_CHECK(2 * h > radius && 2 * w > radius, "the upsampler's reflection padding needs at least ", radius + 1,
-                " x ", radius + 1, " pixels at each step, got ", 2 * h, " x ", 2 * w,
-                ": use a larger window or --upsampler bilinear");
+    detail::check_reflection_padding(2 * h, 2 * w, radius);
     // NHWC views of channels-last memory: free when the tensors are laid out so already.
     const auto src = source.permute({0, 2, 3, 1}).contiguous();
     const auto k = kernel.permute({0, 2, 3, 1}).contiguous();

@@ -34,15 +34,8 @@
 #include <type_traits>
 #include <vector>
 
-
 namespace segearth::core::detail {
 namespace {
-
-// The first of the four source taps of upsampled coordinate Y, for any Y (also before reflection).
-int64_t first_source_tap(int64_t Y) {
-    const int64_t half = Y >= 0 ? Y / 2 : -((1 - Y) / 2);  // floor(Y / 2)
-    return half - (Y - 2 * half == 0 ? 2 : 1);
-}
 
 // One axis: for every output coordinate, where its source window starts and the (taps x window)
 // weights that take the window to the reflected, upsampled taps.
@@ -54,19 +47,19 @@ struct AxisFold {
 
     AxisFold(int64_t source_size, int64_t radius) {
         const int64_t out_size = 2 * source_size, side = 2 * radius + 1;
-        window = std::min(first_source_tap(radius) + 3 - first_source_tap(-radius) + 1, source_size);
+        window = std::min(BicubicX2<T>::first_tap(radius) + 3 - BicubicX2<T>::first_tap(-radius) + 1, source_size);
         start.resize(static_cast<size_t>(out_size));
         weights.assign(static_cast<size_t>(out_size * side * window), T(0));
         const BicubicX2<T> cubic;
         for (int64_t o = 0; o < out_size; ++o) {
-            const int64_t s0 = std::clamp<int64_t>(first_source_tap(o - radius), 0, source_size - window);
+            const int64_t s0 = std::clamp<int64_t>(BicubicX2<T>::first_tap(o - radius), 0, source_size - window);
             start[o] = s0;
             T* w = weights.data() + o * side * window;
             for (int64_t d = 0; d < side; ++d) {
                 const int64_t Y = reflect_index(o + d - radius, out_size);
                 const auto& taps = cubic.weights_of(Y);
                 for (int i = 0; i < 4; ++i) {
-                    const int64_t slot = BicubicX2<T>::clamp_tap(first_source_tap(Y) + i, source_size) - s0;
+                    const int64_t slot = BicubicX2<T>::clamp_tap(BicubicX2<T>::first_tap(Y) + i, source_size) - s0;
                     // Inside the window by the argument in the file's comment; checked, as it is cheap.
                     TORCH_INTERNAL_ASSERT(slot >= 0 && slot < window, "folded tap outside its window");
                     w[d * window + slot] += taps[i];

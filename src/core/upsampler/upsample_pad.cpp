@@ -1,6 +1,7 @@
 #include <segearth/core/upsampler/upsample_pad.hpp>
 
 #include "upsampler/upsample_pad_cpu.hpp"
+#include "upsampler/window_checks.hpp"
 
 #include <torch/nn/functional/padding.h>
 #include <torch/nn/functional/upsampling.h>
@@ -48,9 +49,7 @@ public:
 
 torch::Tensor upsample2x_bicubic_reflect_pad(const torch::Tensor& x, int64_t pad) {
     TORCH_CHECK(x.dim() == 4, "expected (N, C, h, w), got ", x.sizes());
-    TORCH_CHECK(2 * x.size(2) > pad && 2 * x.size(3) > pad, "the upsampler's reflection padding needs at least ",
-                pad + 1, " x ", pad + 1, " pixels at each step, got ", 2 * x.size(2), " x ", 2 * x.size(3),
-                ": use a larger window or --upsampler bilinear");
+    detail::check_reflection_padding(2 * x.size(2), 2 * x.size(3), pad);
     const bool fused = x.device().is_cpu() && (x.scalar_type() == torch::kFloat || x.scalar_type() == torch::kDouble);
     if (!fused) {
         const auto upsampled = F::interpolate(x, F::InterpolateFuncOptions()
