@@ -219,3 +219,17 @@ TEST_CASE("with a gradient the step runs the differentiable operators") {
     const auto grad_expected = torch::autograd::grad({expected.sum()}, {source})[0];
     CHECK(relative_error(grad, grad_expected) < 1e-12);
 }
+
+TEST_CASE("the fused step refuses kernels that do not fit its source, with what was expected") {
+    torch::NoGradGuard no_grad;
+    const auto source = torch::randn({1, 4, 6, 5});
+    CHECK_THROWS_WITH_AS(upsample_adaptive_conv(source, torch::randn({1, 121, 12, 12})),
+                         doctest::Contains("does not match the source [1, 4, 6, 5]: expected (1, 121, 12, 10)"),
+                         c10::Error);
+    CHECK_THROWS_WITH_AS(upsample_adaptive_conv(source, torch::randn({1, 120, 12, 10})),
+                         doctest::Contains("the kernel has 120 channels; expected an odd square number of taps"),
+                         c10::Error);
+    CHECK_THROWS_WITH_AS(upsample_adaptive_conv(torch::randn({1, 4, 2, 2}), torch::randn({1, 121, 4, 4})),
+                         doctest::Contains("reflection padding needs at least 6 x 6 pixels at each step, got 4 x 4"),
+                         c10::Error);
+}
