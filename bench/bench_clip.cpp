@@ -48,7 +48,7 @@ std::string cpu_model() {
 }  // namespace
 
 int main(int argc, char** argv) {
-    select_blas_core_type(argc, argv);
+    select_blas_core_type(argv);
     std::setvbuf(stdout, nullptr, _IOLBF, 0);  // lines appear as measured, also through a pipe
     int windows = 4, batch = 1;
     std::string bpe, templates_path;

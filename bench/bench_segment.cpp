@@ -51,7 +51,7 @@ fs::path mosaic(const fs::path& tile, int tile_size, int size, const fs::path& o
 }  // namespace
 
 int main(int argc, char** argv) {
-    select_blas_core_type(argc, argv);
+    select_blas_core_type(argv);
     std::setvbuf(stdout, nullptr, _IOLBF, 0);
     fs::path image = SEGEARTH_BENCH_IMAGE, work = fs::temp_directory_path() / "segearth-bench-segment";
     std::string threads = "2";

@@ -24,7 +24,7 @@ using namespace segearth::core;
 using segearth::bench::run_child;
 
 int main(int argc, char** argv) {
-    select_blas_core_type(argc, argv);
+    select_blas_core_type(argv);
     std::setvbuf(stdout, nullptr, _IOLBF, 0);
     fs::path image = SEGEARTH_BENCH_IMAGE, work = fs::temp_directory_path() / "segearth-bench-train";
     std::string threads = "2", steps = "3", batch = "4";

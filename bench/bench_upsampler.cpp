@@ -11,6 +11,8 @@
 #include <segearth/core/upsampler/upsample_conv.hpp>
 #include <segearth/core/upsampler/upsample_pad.hpp>
 
+#include "support/reference_operators.hpp"
+
 #include <torch/cuda.h>
 #include <torch/torch.h>
 
@@ -48,7 +50,7 @@ constexpr int64_t channels = 512, taps = 121, radius = 5;
 }  // namespace
 
 int main(int argc, char** argv) {
-    select_blas_core_type(argc, argv);
+    select_blas_core_type(argv);
     std::setvbuf(stdout, nullptr, _IOLBF, 0);  // lines appear as measured, also through a pipe
     int repeats = 3;
     std::string device_name = "cpu";
@@ -143,7 +145,7 @@ int main(int argc, char** argv) {
                     char text[32];
                     std::snprintf(text, sizeof text, "%.0f", best_seconds([&] {
                         torch::NoGradGuard no_grad;
-                        adaptive_conv_reference(x, k);
+                        segearth::test::adaptive_conv_reference(x, k);
                     }, 1) * 1e3);
                     reference = text;
                 }

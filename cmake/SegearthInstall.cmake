@@ -2,7 +2,7 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-set(_segearth_targets segearth_core)
+set(_segearth_targets segearth_base segearth_core)
 if(SEGEARTH_HAVE_GEO)
   list(APPEND _segearth_targets segearth_geo segearth_pipeline)
 endif()

@@ -3,6 +3,8 @@
 #include <segearth/error.hpp>
 #include <segearth/geo/gdal_setup.hpp>
 
+#include <boost/program_options.hpp>
+
 #include <iostream>
 
 namespace po = boost::program_options;
@@ -28,37 +30,48 @@ CommonOptions take_common_options(std::vector<std::string>& args) {
     return common;
 }
 
-void accept_gdal_style(std::vector<std::string>& args, const std::vector<std::string>& names) {
-    for (auto& a : args)
-        for (const auto& n : names)
-            if (a == "-" + n) a = "--" + n;
+void print_usage(const options::CommandInfo& command, bool json) {
+    std::cout << (json ? options::usage_json(command) : options::usage_help(command));
 }
 
-po::variables_map parse_command_line(const std::string& command, const std::vector<std::string>& args,
-                                     const po::options_description& options,
-                                     const std::vector<std::string>& positionals) {
-    po::options_description hidden;
+ParsedLine parse_line(const options::CommandInfo& command, std::vector<std::string> args) {
+    // GDAL's single-dash long options (-of, -co, -nln ...) in the double-dash form Boost knows.
+    for (auto& a : args)
+        for (const auto& o : command.options)
+            if (o.gdal_style && a == "-" + o.name) a = "--" + o.name;
+
+    po::options_description described;
     po::positional_options_description order;
-    for (const auto& name : positionals) {
-        if (!options.find_nothrow(name, false)) hidden.add_options()(name.c_str(), po::value<std::string>());
-        order.add(name.c_str(), 1);
+    auto add = described.add_options();
+    for (const auto& o : command.options) {
+        const std::string spec = o.name + (o.short_name.empty() ? "" : "," + o.short_name);
+        if (o.type == options::ValueType::boolean) {
+            add(spec.c_str(), "");
+            continue;
+        }
+        auto* value = po::value<std::vector<std::string>>()->composing();
+        if (o.values_per_use != 1) value->multitoken();
+        add(spec.c_str(), value, "");
+        if (o.positional) order.add(o.name.c_str(), 1);
     }
-    po::options_description parsed;
-    parsed.add(options).add(hidden);
+    add("help,h", "")("json-usage", "");
+
     po::variables_map vm;
     try {
-        po::store(po::command_line_parser(args).options(parsed).positional(order).run(), vm);
+        po::store(po::command_line_parser(args).options(described).positional(order).run(), vm);
         po::notify(vm);
     } catch (const po::error& e) {
-        throw UsageError(command + ": " + e.what() + " (see segearth " + command + " --help)");
+        throw UsageError(command.name + ": " + e.what() + " (see segearth " + command.name + " --help)");
     }
-    return vm;
-}
-
-void print_command_help(const std::string& command, const std::string& synopsis, const std::string& about,
-                        const po::options_description& options) {
-    std::cout << "Usage: segearth " << command << " " << synopsis << "\n\n" << about << "\n\n" << options
-              << "\nCommon options: --config KEY VALUE (GDAL configuration option), -q/--quiet.\n";
+    ParsedLine line;
+    line.help = vm.count("help") > 0;
+    line.json_usage = vm.count("json-usage") > 0;
+    for (const auto& o : command.options) {
+        if (!vm.count(o.name)) continue;
+        if (o.type == options::ValueType::boolean) line.given.push_back({o.name, {}});
+        else line.given.push_back({o.name, vm[o.name].as<std::vector<std::string>>()});
+    }
+    return line;
 }
 
 }  // namespace segearth::cli

@@ -1,9 +1,13 @@
-// Option handling every subcommand shares, in GDAL's conventions.
+// The command line, made from the library's declaration of each command (options::Command): GDAL's
+// conventions (single-dash -of, -co ...; --config KEY VALUE; -q), Boost.Program_options for the
+// parsing, and --help / --json-usage printed from the same declaration.
 #pragma once
 
-#include <boost/program_options.hpp>
+#include <segearth/options/option_table.hpp>
 
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace segearth::cli {
@@ -17,21 +21,33 @@ struct CommonOptions {
 /// `--quiet`. Throws UsageError for a --config without both values.
 CommonOptions take_common_options(std::vector<std::string>& args);
 
-/// Rewrites GDAL's single-dash long options (-of, -co, -nln...) to the double-dash form the parser
-/// knows, so that users can type them as in GDAL's own tools.
-void accept_gdal_style(std::vector<std::string>& args, const std::vector<std::string>& names);
+/// What a command line said: help or JSON usage asked for, or the options given with their values.
+struct ParsedLine {
+    bool help = false, json_usage = false;
+    std::vector<std::pair<std::string, std::vector<std::string>>> given;
+};
 
-/// Parses `args` against the command's options; `positionals` names the positional arguments in
-/// order (each taken once). Those not declared in `options` are parsed as hidden string values, so
-/// help lists only the options. Wraps Boost's errors in UsageError naming the command and pointing
-/// at its --help.
-boost::program_options::variables_map parse_command_line(const std::string& command,
-                                                         const std::vector<std::string>& args,
-                                                         const boost::program_options::options_description& options,
-                                                         const std::vector<std::string>& positionals);
+/// Parses `args` against the command's options. Wraps Boost's errors in UsageError naming the
+/// command and pointing at its --help.
+ParsedLine parse_line(const options::CommandInfo& command, std::vector<std::string> args);
 
-/// "Usage: segearth <command> <synopsis>" followed by the options' own descriptions.
-void print_command_help(const std::string& command, const std::string& synopsis, const std::string& about,
-                        const boost::program_options::options_description& options);
+/// --help (text) or --json-usage (JSON) on standard output.
+void print_usage(const options::CommandInfo& command, bool json);
+
+/// The command's options from `args`, or nothing when --help or --json-usage was printed instead.
+template <class Options>
+std::optional<Options> parse_command(const options::Command<Options>& command, std::vector<std::string> args,
+                                     CommonOptions& common) {
+    common = take_common_options(args);
+    const auto info = command.info();
+    const auto line = parse_line(info, std::move(args));
+    if (line.help || line.json_usage) {
+        print_usage(info, line.json_usage);
+        return std::nullopt;
+    }
+    Options options;
+    command.options.assign(options, line.given);
+    return options;
+}
 
 }  // namespace segearth::cli

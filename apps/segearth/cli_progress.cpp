@@ -28,7 +28,7 @@ void install_interrupt_handler() {
 
 bool interrupted() { return signals_received.load() > 0; }
 
-std::function<bool(double, const std::string&)> terminal_progress(bool quiet) {
+Progress terminal_progress(bool quiet) {
     // Ticks every 2.5 %: a number at each 10 %, dots between, as GDALTermProgress prints them.
     auto printed = std::make_shared<int>(-1);
     return [quiet, printed](double fraction, const std::string&) {
@@ -48,6 +48,13 @@ std::function<bool(double, const std::string&)> terminal_progress(bool quiet) {
         }
         std::fflush(stderr);
         return true;
+    };
+}
+
+Progress message_progress(bool quiet) {
+    return [quiet](double, const std::string& message) {
+        if (!quiet && !message.empty()) std::fprintf(stderr, "%s\n", message.c_str());
+        return !interrupted();
     };
 }
 

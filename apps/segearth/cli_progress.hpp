@@ -3,8 +3,7 @@
 // arrived, the library throws Cancelled, its outputs remove their temporary files, and main exits 130.
 #pragma once
 
-#include <functional>
-#include <string>
+#include <segearth/progress.hpp>
 
 namespace segearth::cli {
 
@@ -14,6 +13,10 @@ bool interrupted();
 
 /// A progress callback for the library: prints GDAL-style ticks unless `quiet`, and returns false
 /// after an interrupt.
-std::function<bool(double, const std::string&)> terminal_progress(bool quiet);
+Progress terminal_progress(bool quiet);
+
+/// A progress callback that prints each non-empty message as a line (train's step lines) unless
+/// `quiet`, and returns false after an interrupt.
+Progress message_progress(bool quiet);
 
 }  // namespace segearth::cli

@@ -1,4 +1,4 @@
-// A subcommand of the segearth tool: its name, one-line summary, and entry point.
+// A subcommand of the segearth tool: its name, entry point and one-line summary (the library's).
 #pragma once
 
 #include <string>
@@ -8,9 +8,9 @@ namespace segearth::cli {
 
 struct Command {
     const char* name;
-    const char* summary;
     /// Arguments after the command name. Returns the exit code; throws segearth errors.
     int (*run)(const std::vector<std::string>& args);
+    std::string summary;
 };
 
 }  // namespace segearth::cli

@@ -8,8 +8,6 @@
 #include <segearth/core/blas_runtime.hpp>
 #include <segearth/error.hpp>
 
-#include <c10/util/Exception.h>
-
 #include <iostream>
 #include <string>
 #include <vector>
@@ -26,7 +24,8 @@ const std::vector<const Command*>& commands() {
 
 void print_usage(std::ostream& out) {
     out << "Usage: segearth <command> [options] <inputs> <output>\n\nCommands:\n";
-    for (const auto* c : commands()) out << "  " << c->name << std::string(12 - std::string(c->name).size(), ' ') << c->summary << "\n";
+    for (const auto* c : commands())
+        out << "  " << c->name << std::string(12 - std::string(c->name).size(), ' ') << c->summary << "\n";
     out << "\nRun 'segearth <command> --help' for a command's options.\n";
 }
 
@@ -52,20 +51,18 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    segearth::core::select_blas_core_type(argc, argv);
+    segearth::core::select_blas_core_type(argv);
     try {
         return run(argc, argv);
     } catch (const segearth::UsageError& e) {
         std::cerr << "segearth: " << e.what() << "\n";
         return 2;
-    } catch (const segearth::Cancelled&) {
+    } catch (const segearth::Cancelled& e) {
+        if (!e.note().empty()) std::cerr << "segearth: " << e.note() << "\n";
         std::cerr << "segearth: cancelled\n";
         return 130;
     } catch (const segearth::Error& e) {
         std::cerr << "segearth: " << e.what() << "\n";
-        return 1;
-    } catch (const c10::Error& e) {
-        std::cerr << "segearth: " << e.what_without_backtrace() << "\n";
         return 1;
     } catch (const std::exception& e) {
         std::cerr << "segearth: internal error: " << e.what() << "\n";

@@ -25,10 +25,15 @@ public:
     using Error::Error;
 };
 
-/// The user cancelled the operation (progress callback returned false, SIGINT).
+/// The user cancelled the operation (progress callback returned false, SIGINT). `note` says what
+/// was kept and how to continue, when there is something to say ("continue with --resume ...").
 class Cancelled : public Error {
 public:
-    Cancelled() : Error("cancelled") {}
+    explicit Cancelled(std::string note = {}) : Error("cancelled"), note_(std::move(note)) {}
+    const std::string& note() const { return note_; }
+
+private:
+    std::string note_;
 };
 
 }  // namespace segearth

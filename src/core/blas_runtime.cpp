@@ -54,7 +54,7 @@ std::string preferred_openblas_core_type() {
     return "";
 }
 
-void select_blas_core_type(int /*argc*/, char** argv) {
+void select_blas_core_type(char** argv) {
     if (std::getenv("OPENBLAS_CORETYPE") || std::getenv("SEGEARTH_NO_BLAS_REEXEC") ||
         std::getenv(reexec_guard))
         return;

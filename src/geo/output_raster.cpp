@@ -2,13 +2,16 @@
 
 #include <segearth/error.hpp>
 #include <segearth/geo/gdal_setup.hpp>
+#include <segearth/temporary_output.hpp>
+
+#include "gdal_string_list.hpp"
 
 #include <cpl_vsi.h>
 #include <gdal_priv.h>
 #include <ogr_spatialref.h>
 
 #include <algorithm>
-#include <unistd.h>
+#include <filesystem>
 
 namespace segearth::geo {
 namespace {
@@ -38,40 +41,34 @@ std::vector<std::string> merged_options(std::vector<std::string> defaults, const
     return defaults;
 }
 
-// A NULL-terminated char* list (GDAL's CSL) over strings it owns.
-struct OptionList {
-    explicit OptionList(std::vector<std::string> options) : strings(std::move(options)) {
-        for (const auto& o : strings) pointers.push_back(o.c_str());
-        pointers.push_back(nullptr);
-    }
-    char** get() { return const_cast<char**>(pointers.data()); }
-    std::vector<std::string> strings;
-    std::vector<const char*> pointers;
-};
-
 }  // namespace
+
+const options::EnumNames<PixelType>& pixel_types() {
+    static const options::EnumNames<PixelType> names{{PixelType::float32, "Float32"}, {PixelType::byte, "Byte"}};
+    return names;
+}
+
+const options::EnumNames<RasterFormat>& raster_formats() {
+    static const options::EnumNames<RasterFormat> names{{RasterFormat::gtiff, "GTiff"}, {RasterFormat::cog, "COG"}};
+    return names;
+}
 
 void check_output_path(const std::string& path, bool overwrite, const std::string& what) {
     ensure_gdal();
     if (path.empty()) throw UsageError(what + ": the output file name is empty");
     if (exists(path) && !overwrite)
         throw UsageError(what + " " + path + " already exists: use --overwrite to replace it");
+    const auto folder = std::filesystem::path(path).parent_path();
+    std::error_code ec;
+    if (path.rfind("/vsi", 0) != 0 && !folder.empty() && !std::filesystem::is_directory(folder, ec))
+        throw UsageError(what + " " + path + ": the folder " + folder.string() + " does not exist");
 }
 
 struct OutputRaster::State {
-    std::string temporary;      // where the raster is written
-    std::string cog_temporary;  // the COG copy of it, when the format is COG
+    // Declared before the dataset, so that the dataset is closed before the files are removed.
+    std::unique_ptr<TemporaryOutput> file;     // what is published
+    std::unique_ptr<TemporaryOutput> scratch;  // COG: the tiled GTiff the COG copy is made from
     std::unique_ptr<GDALDataset> dataset;
-    bool committed = false;
-
-    void remove_files() {
-        dataset.reset();
-        for (const auto& f : {temporary, cog_temporary}) {
-            if (f.empty()) continue;
-            VSIUnlink(f.c_str());
-            VSIUnlink((f + ".aux.xml").c_str());
-        }
-    }
 };
 
 OutputRaster::OutputRaster(OutputRasterSpec spec) : spec_(std::move(spec)), state_(std::make_unique<State>()) {
@@ -85,9 +82,9 @@ OutputRaster::OutputRaster(OutputRasterSpec spec) : spec_(std::move(spec)), stat
             throw UsageError("-co " + option + ": overviews of a class raster must use NEAREST or MODE; " + value +
                              " would invent classes that are not in the data");
     }
-    const auto pid = std::to_string(static_cast<long>(getpid()));
-    state_->temporary = spec_.path + ".part-" + pid + (cog ? ".gtiff" : "");
-    if (cog) state_->cog_temporary = spec_.path + ".part-" + pid;
+    state_->file = std::make_unique<TemporaryOutput>(spec_.path);
+    if (cog) state_->scratch = std::make_unique<TemporaryOutput>(spec_.path, ".gtiff");
+    const std::string& written = cog ? state_->scratch->temporary() : state_->file->temporary();
 
     const std::string driver_name = cog ? "GTiff" : spec_.format;
     GDALDriver* driver = GetGDALDriverManager()->GetDriverByName(driver_name.c_str());
@@ -99,12 +96,12 @@ OutputRaster::OutputRaster(OutputRasterSpec spec) : spec_(std::move(spec)), stat
     std::vector<std::string> defaults;
     if (upper(driver_name) == "GTIFF") defaults = {"TILED=YES", "COMPRESS=DEFLATE", "BIGTIFF=IF_SAFER"};
     // For COG the user's options apply to the final copy, not to the intermediate GTiff.
-    OptionList options(cog ? defaults : merged_options(defaults, spec_.creation_options));
+    GdalStringList options(cog ? defaults : merged_options(defaults, spec_.creation_options));
     CPLErrorReset();
-    state_->dataset.reset(driver->Create(state_->temporary.c_str(), spec_.width, spec_.height, spec_.band_count,
+    state_->dataset.reset(driver->Create(written.c_str(), spec_.width, spec_.height, spec_.band_count,
                                          spec_.type == PixelType::byte ? GDT_Byte : GDT_Float32, options.get()));
     if (!state_->dataset)
-        throw FileError("cannot create " + spec_.path + " (writing " + state_->temporary +
+        throw FileError("cannot create " + spec_.path + " (writing " + written +
                         "): " + last_gdal_error("is the folder writable?"));
     GDALDataset& ds = *state_->dataset;
     if (spec_.geotransform) ds.SetGeoTransform(spec_.geotransform->data());
@@ -132,14 +129,14 @@ OutputRaster::OutputRaster(OutputRasterSpec spec) : spec_(std::move(spec)), stat
         }
         band.SetColorTable(&table);
         band.SetColorInterpretation(GCI_PaletteIndex);
-        OptionList list(spec_.category_names);
+        GdalStringList list(spec_.category_names);
         band.SetCategoryNames(list.get());
     }
 }
 
-OutputRaster::~OutputRaster() {
-    if (!state_->committed) state_->remove_files();
-}
+OutputRaster::~OutputRaster() = default;
+
+const std::string& OutputRaster::finished_path() const { return state_->file->temporary(); }
 
 void OutputRaster::write_block(int band, int x, int y, int w, int h, const void* data) {
     if (!state_->dataset) throw Error("OutputRaster::write_block after commit");
@@ -156,28 +153,26 @@ void OutputRaster::set_metadata(const std::map<std::string, std::string>& items)
 
 namespace {
 
-// GDAL's progress callback asking the caller's keep_going().
-int keep_going_callback(double, const char*, void* data) {
-    const auto& keep_going = *static_cast<const std::function<bool()>*>(data);
-    return !keep_going || keep_going() ? TRUE : FALSE;
+// GDAL's progress callback asking the caller's Progress.
+int progress_callback(double fraction, const char*, void* data) {
+    const auto& progress = *static_cast<const Progress*>(data);
+    return !progress || progress(fraction, "") ? TRUE : FALSE;
 }
 
 }  // namespace
 
-void OutputRaster::finish(const std::function<bool()>& keep_going) {
+void OutputRaster::finish(const Progress& progress) {
     if (!state_->dataset) throw Error("OutputRaster::finish called twice");
     GDALDataset& ds = *state_->dataset;
-    const bool cog = !state_->cog_temporary.empty();
-    auto* callback_data = const_cast<std::function<bool()>*>(&keep_going);
-    const auto check_cancel = [&] {
-        if (keep_going && !keep_going()) throw Cancelled();
-    };
+    const bool cog = state_->scratch != nullptr;
+    auto* callback_data = const_cast<Progress*>(&progress);
+    const auto check_cancel = [&] { report(progress, 1.0); };
     CPLErrorReset();
     if (!cog && !spec_.overview_resampling.empty()) {
         std::vector<int> levels;
         for (int f = 2; std::max(spec_.width, spec_.height) / f >= 256; f *= 2) levels.push_back(f);
         if (!levels.empty() && ds.BuildOverviews(spec_.overview_resampling.c_str(), static_cast<int>(levels.size()),
-                                                 levels.data(), 0, nullptr, keep_going_callback,
+                                                 levels.data(), 0, nullptr, progress_callback,
                                                  callback_data) != CE_None) {
             check_cancel();
             throw FileError("cannot build overviews of " + spec_.path + ": " + last_gdal_error("?"));
@@ -186,11 +181,11 @@ void OutputRaster::finish(const std::function<bool()>& keep_going) {
     if (cog) {
         std::vector<std::string> defaults{"COMPRESS=DEFLATE", "BIGTIFF=IF_SAFER"};
         if (!spec_.overview_resampling.empty()) defaults.push_back("OVERVIEW_RESAMPLING=" + spec_.overview_resampling);
-        OptionList options(merged_options(defaults, spec_.creation_options));
+        GdalStringList options(merged_options(defaults, spec_.creation_options));
         GDALDriver* driver = GetGDALDriverManager()->GetDriverByName("COG");
         if (!driver) throw UsageError("-of COG: this GDAL has no COG driver (it needs GDAL 3.1 or later)");
-        std::unique_ptr<GDALDataset> copy(driver->CreateCopy(state_->cog_temporary.c_str(), &ds, FALSE, options.get(),
-                                                             keep_going_callback, callback_data));
+        std::unique_ptr<GDALDataset> copy(driver->CreateCopy(state_->file->temporary().c_str(), &ds, FALSE, options.get(),
+                                                             progress_callback, callback_data));
         if (!copy) {
             check_cancel();
             throw FileError("cannot write " + spec_.path + " as COG: " + last_gdal_error("?"));
@@ -202,20 +197,15 @@ void OutputRaster::finish(const std::function<bool()>& keep_going) {
         throw FileError("cannot finish " + spec_.path + ": " + last_gdal_error("?"));
 }
 
+void OutputRaster::check_publishable() const {
+    if (state_->dataset) throw Error("OutputRaster::publish before finish");
+    state_->file->check_publishable(spec_.overwrite);
+}
+
 void OutputRaster::publish() {
     if (state_->dataset) throw Error("OutputRaster::publish before finish");
-    const bool cog = !state_->cog_temporary.empty();
-    const std::string& finished = cog ? state_->cog_temporary : state_->temporary;
-    const std::string aux = spec_.path + ".aux.xml";
-    if (exists(aux)) VSIUnlink(aux.c_str());  // a stale sidecar of the file being replaced
-    if (VSIRename(finished.c_str(), spec_.path.c_str()) != 0)
-        throw FileError("cannot rename " + finished + " to " + spec_.path);
-    if (exists(finished + ".aux.xml")) VSIRename((finished + ".aux.xml").c_str(), aux.c_str());
-    state_->committed = true;
-    if (cog) {
-        VSIUnlink(state_->temporary.c_str());
-        VSIUnlink((state_->temporary + ".aux.xml").c_str());
-    }
+    state_->file->publish(spec_.overwrite);
+    if (state_->scratch) state_->scratch->discard();
 }
 
 }  // namespace segearth::geo

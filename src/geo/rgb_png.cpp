@@ -1,14 +1,15 @@
 #include <segearth/geo/rgb_png.hpp>
 
+#include "gdal_string_list.hpp"
+
 #include <segearth/error.hpp>
 #include <segearth/geo/gdal_setup.hpp>
+#include <segearth/temporary_output.hpp>
 
 #include <gdal_priv.h>
 
 #include <filesystem>
 #include <memory>
-
-#include <unistd.h>
 
 namespace segearth::geo {
 
@@ -26,24 +27,13 @@ void write_rgb_png(const std::string& path, int width, int height, const std::ve
     if (mem->RasterIO(GF_Write, 0, 0, width, height, const_cast<std::uint8_t*>(planar_rgb.data()), width, height,
                       GDT_Byte, 3, nullptr, pixel, line, band, nullptr) != CE_None)
         throw FileError(path + ": " + last_gdal_error("cannot fill the picture"));
-    const std::string temp = path + ".part-" + std::to_string(::getpid()) + ".png";
-    const char* options[] = {"WORLDFILE=NO", nullptr};
+    TemporaryOutput file(path, ".png");
+    GdalStringList options({"WORLDFILE=NO"});
     std::unique_ptr<GDALDataset> png(
-        png_driver->CreateCopy(temp.c_str(), mem.get(), FALSE, const_cast<char**>(options), nullptr, nullptr));
-    std::error_code ec;
-    if (!png) {
-        const auto message = last_gdal_error("cannot write the PNG");
-        std::filesystem::remove(temp, ec);
-        std::filesystem::remove(temp + ".aux.xml", ec);
-        throw FileError(path + ": " + message);
-    }
+        png_driver->CreateCopy(file.temporary().c_str(), mem.get(), FALSE, options.get(), nullptr, nullptr));
+    if (!png) throw FileError(path + ": " + last_gdal_error("cannot write the PNG"));
     png.reset();
-    std::filesystem::remove(temp + ".aux.xml", ec);
-    std::filesystem::rename(temp, path, ec);
-    if (ec) {
-        std::filesystem::remove(temp, ec);
-        throw FileError(path + ": cannot rename the finished picture into place");
-    }
+    file.publish(true);
 }
 
 }  // namespace segearth::geo

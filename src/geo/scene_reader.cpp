@@ -1,6 +1,7 @@
 #include <segearth/geo/scene_reader.hpp>
 
 #include "gdal_dataset.hpp"
+#include "gdal_string_list.hpp"
 
 #include <segearth/error.hpp>
 #include <segearth/geo/gdal_setup.hpp>
@@ -156,11 +157,9 @@ DatasetPtr resampled_view(GDALDataset& source, const std::vector<int>& bands, co
     // gdal_translate carries a per-dataset mask only when it is not an alpha band; ask for it.
     const int flags = source.GetRasterBand(bands[0])->GetMaskFlags();
     if ((flags & GMF_PER_DATASET) && !(flags & GMF_ALL_VALID)) args.insert(args.end(), {"-mask", "mask"});
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
+    GdalStringList argv(std::move(args));
     std::unique_ptr<GDALTranslateOptions, decltype(&GDALTranslateOptionsFree)> options(
-        GDALTranslateOptionsNew(argv.data(), nullptr), GDALTranslateOptionsFree);
+        GDALTranslateOptionsNew(argv.get(), nullptr), GDALTranslateOptionsFree);
     CPLErrorReset();
     DatasetPtr view(GDALDataset::FromHandle(GDALTranslate("", GDALDataset::ToHandle(&source), options.get(), nullptr)));
     if (!view) throw FileError("cannot resample " + std::string(source.GetDescription()) + ": " + last_gdal_error("?"));

@@ -1,5 +1,8 @@
 #include <segearth/pipeline/info.hpp>
 
+#include "with_project_errors.hpp"
+
+#include <segearth/core/assets.hpp>
 #include <segearth/core/blas_runtime.hpp>
 #include <segearth/core/clip_model.hpp>
 #include <segearth/core/tokenizer.hpp>
@@ -154,6 +157,20 @@ std::string describe_system() {
       << "CUDA: " << (torch::cuda::is_available() ? std::to_string(torch::cuda::device_count()) + " device(s)"
                                                    : std::string("not available")) << "\n";
     return s.str();
+}
+
+}  // namespace segearth::pipeline
+
+namespace segearth::pipeline {
+
+std::string info(const InfoOptions& o) {
+    validate(o);
+    return with_project_errors([&] {
+        if (o.system) return describe_system();
+        if (!o.tokenize.empty())
+            return describe_tokens(o.tokenize, core::find_asset(core::bpe_vocabulary_asset(), o.vocab));
+        return describe_file(o.file);
+    });
 }
 
 }  // namespace segearth::pipeline

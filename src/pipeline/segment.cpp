@@ -1,6 +1,7 @@
 #include <segearth/pipeline/segment.hpp>
 
 #include "device_choice.hpp"
+#include "with_project_errors.hpp"
 
 #include <segearth/core/assets.hpp>
 #include <segearth/core/blas_runtime.hpp>
@@ -8,15 +9,16 @@
 #include <segearth/core/text_queries.hpp>
 #include <segearth/core/tokenizer.hpp>
 #include <segearth/core/upsampler/upsampler_file.hpp>
+#include <segearth/pipeline/streaming_segmentation.hpp>
 #include <segearth/error.hpp>
 #include <segearth/geo/gdal_setup.hpp>
 #include <segearth/geo/output_raster.hpp>
 #include <segearth/geo/vectorize.hpp>
+#include <segearth/stopwatch.hpp>
 
 #include <torch/cuda.h>
 #include <torch/torch.h>
 
-#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -26,11 +28,6 @@ namespace segearth::pipeline {
 namespace {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-    return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 std::string vocabulary_spec(const core::Vocabulary& v) {
     std::string spec;
@@ -81,6 +78,7 @@ public:
         const auto labels = block.labels.masked_fill(invalid, 255).contiguous();
         classes_.write_block(1, static_cast<int>(x), static_cast<int>(y), w, h, labels.data_ptr<uint8_t>());
         if (probabilities_) {
+            // Byte probabilities: 0..254, so that 255 stays free for nodata (scale 1/254).
             const bool as_byte = probabilities_->spec().type == geo::PixelType::byte;
             for (int64_t c = 0; c < block.probabilities.size(0); ++c) {
                 const auto p = block.probabilities[c];
@@ -109,185 +107,217 @@ struct Upsampling {
     fs::path path;
 };
 
-Upsampling resolve_upsampler(const std::string& flag, std::string& notes) {
-    if (flag == "bilinear") return {core::UpsamplerKind::bilinear, {}};
-    if (flag == "none") return {core::UpsamplerKind::none, {}};
-    if (flag == "simfeatup")
-        throw UsageError("--upsampler simfeatup needs the weights: give --upsampler PATH (the authors' .ckpt or a "
-                         "file from 'segearth train')");
+Upsampling resolve_upsampler(const UpsamplerChoice& choice, std::string& notes) {
+    if (choice.kind != core::UpsamplerKind::simfeatup) return {choice.kind, {}};
     const char* env = std::getenv("SEGEARTH_UPSAMPLER");
-    if (flag.empty() && !(env && *env)) {
+    if (choice.path.empty() && !(env && *env)) {
         notes += "no SimFeatUp weights given (--upsampler PATH or SEGEARTH_UPSAMPLER): features are upsampled "
                  "bilinearly, which blurs object boundaries\n";
         return {core::UpsamplerKind::bilinear, {}};
     }
-    return {core::UpsamplerKind::simfeatup, core::find_asset(core::upsampler_weights_asset(), flag)};
+    return {core::UpsamplerKind::simfeatup, core::find_asset(core::upsampler_weights_asset(), choice.path)};
 }
 
-}  // namespace
+bool same_file(const std::string& a, const std::string& b) {
+    std::error_code ec;
+    return fs::equivalent(a, b, ec) || fs::absolute(a).lexically_normal() == fs::absolute(b).lexically_normal();
+}
 
-SegmentReport segment(const SegmentOptions& o, const Progress& progress) {
-    SegmentReport report;
-    // Everything the user can get wrong is checked before anything slow happens.
-    validate(o.streaming);
-    const auto classes = load_classes(o.classes);
-    core::DecisionRule rule;
-    rule.query_class = classes.vocabulary.query_class();
-    rule.class_count = static_cast<int64_t>(classes.vocabulary.classes.size());
-    rule.logit_scale = o.logit_scale;
-    rule.prob_threshold = classes.prob_threshold;
-    rule.bg_index = classes.bg_index;
-    rule.validate();
-    const auto attention = core::parse_attention_kind(o.attention);
-    if (o.probabilities_type != "Float32" && o.probabilities_type != "Byte")
-        throw UsageError("--probabilities-type " + o.probabilities_type + ": use Float32 or Byte");
+// Every output is checked before anything slow happens: not the input, not twice, its folder there,
+// not an existing file without --overwrite.
+void check_outputs(const SegmentOptions& o) {
     std::vector<std::string> outputs{o.output};
-    if (!o.vector.empty()) outputs.push_back(o.vector);
-    if (!o.probabilities.empty()) outputs.push_back(o.probabilities);
-    if (!o.confidence.empty()) outputs.push_back(o.confidence);
-    const auto same_file = [](const std::string& a, const std::string& b) {
-        std::error_code ec;
-        return fs::equivalent(a, b, ec) || fs::absolute(a).lexically_normal() == fs::absolute(b).lexically_normal();
-    };
+    for (const auto* extra : {&o.vector, &o.probabilities, &o.confidence})
+        if (!extra->empty()) outputs.push_back(*extra);
     for (size_t i = 0; i < outputs.size(); ++i) {
         geo::check_output_path(outputs[i], o.overwrite, "output");
         if (same_file(outputs[i], o.input)) throw UsageError(outputs[i] + " is the input: choose another output name");
         for (size_t j = 0; j < i; ++j)
-            if (same_file(outputs[i], outputs[j]))
-                throw UsageError(outputs[i] + " is given as two different outputs");
+            if (same_file(outputs[i], outputs[j])) throw UsageError(outputs[i] + " is given as two different outputs");
     }
+}
+
+// What the plan phase settles: everything checked and located, nothing loaded or written.
+struct SegmentPlan {
+    ClassSetup classes;
+    core::DecisionRule rule;
+    std::unique_ptr<geo::SceneReader> reader;
+    torch::Device device{torch::kCPU};
+    fs::path clip, vocab, templates;
+    Upsampling upsampling;
+    std::map<std::string, std::string> metadata;
+};
+
+SegmentPlan plan(const SegmentOptions& o, SegmentReport& report) {
+    validate(o);
+    SegmentPlan p;
+    p.classes = load_classes(o.classes);
+    p.rule.query_class = p.classes.vocabulary.query_class();
+    p.rule.class_count = static_cast<int64_t>(p.classes.vocabulary.classes.size());
+    p.rule.logit_scale = o.logit_scale;
+    p.rule.prob_threshold = p.classes.prob_threshold;
+    p.rule.bg_index = p.classes.bg_index;
+    p.rule.validate();
+    check_outputs(o);
     geo::limit_gdal_cache(o.streaming.ram_mb * 1024 * 1024 / 8);
-    geo::SceneReader reader(o.input, o.read);
-    const auto device = choose_device(o.device);
-    if (o.threads < 0) throw UsageError("--threads must be positive");
-    // The outputs exist (as temporary files) before the slow part, so that a bad format, creation
-    // option or folder is reported at once.
-    const auto& working = reader.working_grid();
-    const auto& out_grid = o.output_on_working_grid ? working : reader.native_grid();
+    p.reader = std::make_unique<geo::SceneReader>(o.input, o.read);
+    p.device = choose_device(o.device);
+    p.clip = core::find_asset(core::clip_weights_asset(), o.clip);
+    p.upsampling = resolve_upsampler(o.upsampler, report.notes);
+    p.vocab = core::find_asset(core::bpe_vocabulary_asset(), o.vocab);
+    p.templates = core::find_asset(core::prompt_templates_asset(), o.templates);
+
+    const auto& working = p.reader->working_grid();
+    const auto& out_grid = o.output_grid == OutputGrid::working ? working : p.reader->native_grid();
     report.working_width = working.width, report.working_height = working.height;
     report.output_width = out_grid.width, report.output_height = out_grid.height;
-    report.device = device.str();
-    geo::OutputRasterSpec spec;
-    spec.format = o.format;
-    spec.creation_options = o.creation_options;
-    spec.width = out_grid.width, spec.height = out_grid.height;
-    spec.geotransform = out_grid.geotransform;
-    spec.crs_wkt = reader.crs_wkt();
-    spec.overwrite = o.overwrite;
-    std::map<std::string, std::string> metadata{
+    report.device = p.device.str();
+    report.upsampler = core::to_string(p.upsampling.kind);
+    const auto& bands = p.reader->bands();
+    p.metadata = {
         {"SEGEARTH_VERSION", SEGEARTH_VERSION},
         {"SEGEARTH_INPUT", fs::path(o.input).filename().string()},
-        {"SEGEARTH_CLASSES", vocabulary_spec(classes.vocabulary)},
-        {"SEGEARTH_CLASS_SOURCE", classes.source},
-        {"SEGEARTH_PROB_THRESHOLD", number(rule.prob_threshold)},
-        {"SEGEARTH_BG_INDEX", std::to_string(rule.bg_index)},
+        {"SEGEARTH_CLASSES", vocabulary_spec(p.classes.vocabulary)},
+        {"SEGEARTH_CLASS_SOURCE", p.classes.source},
+        {"SEGEARTH_PROB_THRESHOLD", number(p.rule.prob_threshold)},
+        {"SEGEARTH_BG_INDEX", std::to_string(p.rule.bg_index)},
         {"SEGEARTH_CLS_LAMBDA", number(o.cls_lambda)},
         {"SEGEARTH_LOGIT_SCALE", number(o.logit_scale)},
-        {"SEGEARTH_ATTENTION", core::to_string(attention)},
+        {"SEGEARTH_ATTENTION", core::to_string(o.attention)},
         {"SEGEARTH_WINDOW", std::to_string(o.streaming.window) + " stride " + std::to_string(o.streaming.stride)},
         {"SEGEARTH_WORKING_GRID", std::to_string(working.width) + " x " + std::to_string(working.height)},
-        {"SEGEARTH_BANDS", std::to_string(reader.bands()[0]) + "," + std::to_string(reader.bands()[1]) + "," +
-                               std::to_string(reader.bands()[2])},
-        {"SEGEARTH_INPUT_SCALING", reader.scaling_description()},
+        {"SEGEARTH_BANDS", std::to_string(bands[0]) + "," + std::to_string(bands[1]) + "," + std::to_string(bands[2])},
+        {"SEGEARTH_INPUT_SCALING", p.reader->scaling_description()},
+        {"SEGEARTH_CLIP", p.clip.filename().string()},
+        {"SEGEARTH_UPSAMPLER", report.upsampler},
     };
-    auto class_spec = spec;
-    class_spec.path = o.output;
-    class_spec.nodata = 255;
-    class_spec.category_names = classes.vocabulary.class_names();
-    class_spec.colours = classes.colours;
-    class_spec.band_descriptions = {"class"};
-    class_spec.overview_resampling = "NEAREST";
-    std::vector<std::unique_ptr<geo::OutputRaster>> rasters;
-    rasters.push_back(std::make_unique<geo::OutputRaster>(class_spec));
-    geo::OutputRaster* probability_raster = nullptr;
-    geo::OutputRaster* confidence_raster = nullptr;
+    if (p.upsampling.kind == core::UpsamplerKind::simfeatup)
+        p.metadata["SEGEARTH_UPSAMPLER_FILE"] = p.upsampling.path.filename().string();
+    return p;
+}
+
+// The rasters of the run, created under their temporary names in `outputs`: a bad format, creation
+// option or folder is reported before the models load.
+struct Rasters {
+    geo::OutputRaster* classes = nullptr;
+    geo::OutputRaster* probabilities = nullptr;
+    geo::OutputRaster* confidence = nullptr;
+    std::vector<geo::OutputRaster*> all;
+};
+
+Rasters create_rasters(const SegmentOptions& o, const SegmentPlan& p, OutputSet& outputs) {
+    const auto& grid = o.output_grid == OutputGrid::working ? p.reader->working_grid() : p.reader->native_grid();
+    geo::OutputRasterSpec spec;
+    spec.format = geo::raster_formats().name(o.format);
+    spec.creation_options = o.creation_options;
+    spec.width = grid.width, spec.height = grid.height;
+    spec.geotransform = grid.geotransform;
+    spec.crs_wkt = p.reader->crs_wkt();
+    spec.overwrite = o.overwrite;
+    Rasters r;
+    const auto add = [&](geo::OutputRasterSpec s) {
+        r.all.push_back(&outputs.add(std::make_unique<geo::OutputRaster>(std::move(s))));
+        return r.all.back();
+    };
+    auto classes = spec;
+    classes.path = o.output;
+    classes.nodata = 255;
+    classes.category_names = p.classes.vocabulary.class_names();
+    classes.colours = p.classes.colours;
+    classes.band_descriptions = {"class"};
+    classes.overview_resampling = "NEAREST";
+    r.classes = add(classes);
     if (!o.probabilities.empty()) {
-        auto p = spec;
-        p.path = o.probabilities;
-        p.band_count = static_cast<int>(rule.class_count);
-        p.band_descriptions = classes.vocabulary.class_names();
-        if (o.probabilities_type == "Byte") {
-            // 0..254 so that 255 stays free for nodata.
-            p.type = geo::PixelType::byte;
-            p.scale_offset = std::pair{1.0 / 254.0, 0.0};
-            p.nodata = 255;
+        auto s = spec;
+        s.path = o.probabilities;
+        s.band_count = static_cast<int>(p.rule.class_count);
+        s.band_descriptions = p.classes.vocabulary.class_names();
+        s.type = o.probabilities_type;
+        if (o.probabilities_type == geo::PixelType::byte) {
+            s.scale_offset = std::pair{1.0 / 254.0, 0.0};
+            s.nodata = 255;
         } else {
-            p.type = geo::PixelType::float32;
-            p.nodata = -1;
+            s.nodata = -1;
         }
-        p.overview_resampling = "AVERAGE";
-        rasters.push_back(std::make_unique<geo::OutputRaster>(p));
-        probability_raster = rasters.back().get();
+        s.overview_resampling = "AVERAGE";
+        r.probabilities = add(s);
     }
     if (!o.confidence.empty()) {
-        auto c = spec;
-        c.path = o.confidence;
-        c.type = geo::PixelType::float32;
-        c.nodata = -1;
-        c.band_descriptions = {"confidence"};
-        c.overview_resampling = "AVERAGE";
-        rasters.push_back(std::make_unique<geo::OutputRaster>(c));
-        confidence_raster = rasters.back().get();
+        auto s = spec;
+        s.path = o.confidence;
+        s.type = geo::PixelType::float32;
+        s.nodata = -1;
+        s.band_descriptions = {"confidence"};
+        s.overview_resampling = "AVERAGE";
+        r.confidence = add(s);
     }
+    return r;
+}
 
-    const auto clip_path = core::find_asset(core::clip_weights_asset(), o.clip);
-    const auto upsampling = resolve_upsampler(o.upsampler, report.notes);
-    const auto vocab_path = core::find_asset(core::bpe_vocabulary_asset(), o.vocab);
-    const auto templates_path = core::find_asset(core::prompt_templates_asset(), o.templates);
-    report.upsampler = core::to_string(upsampling.kind);
-    metadata["SEGEARTH_CLIP"] = clip_path.filename().string();
-    metadata["SEGEARTH_UPSAMPLER"] = report.upsampler;
-    if (upsampling.kind == core::UpsamplerKind::simfeatup)
-        metadata["SEGEARTH_UPSAMPLER_FILE"] = upsampling.path.filename().string();
+SegmentReport run_segment(const SegmentOptions& o, const Progress& progress) {
+    SegmentReport report;
+    auto p = plan(o, report);
+    OutputSet outputs;  // destroyed unpublished on any error: every temporary file goes with it
+    auto rasters = create_rasters(o, p, outputs);
 
+    // Load.
     core::set_threads(o.threads > 0 ? o.threads : core::default_thread_count());
-    auto t = Clock::now();
-    auto clip = core::load_clip(clip_path, device);
+    Stopwatch clock;
+    auto clip = core::load_clip(p.clip, p.device);
     core::JbuOne upsampler{nullptr};
-    if (upsampling.kind == core::UpsamplerKind::simfeatup)
-        upsampler = core::load_upsampler(upsampling.path, clip.info.config.embed_dim, device).model;
-    report.load_seconds = seconds_since(t);
-    if (progress && !progress(0.0, "")) throw Cancelled();
-    metadata["SEGEARTH_CLIP_CRC32"] = core::file_crc32(clip_path);
-    metadata["SEGEARTH_CLIP_ARCHITECTURE"] = clip.info.config.name();
-    if (upsampling.kind == core::UpsamplerKind::simfeatup)
-        metadata["SEGEARTH_UPSAMPLER_CRC32"] = core::file_crc32(upsampling.path);
-    for (auto& r : rasters) r->set_metadata(metadata);
+    if (p.upsampling.kind == core::UpsamplerKind::simfeatup)
+        upsampler = core::load_upsampler(p.upsampling.path, clip.info.config.embed_dim, p.device).model;
+    report.load_seconds = clock.seconds();
+    segearth::report(progress, 0.0);
+    p.metadata["SEGEARTH_CLIP_CRC32"] = core::file_crc32(p.clip);
+    p.metadata["SEGEARTH_CLIP_ARCHITECTURE"] = clip.info.config.name();
+    if (p.upsampling.kind == core::UpsamplerKind::simfeatup)
+        p.metadata["SEGEARTH_UPSAMPLER_CRC32"] = core::file_crc32(p.upsampling.path);
+    for (auto* r : rasters.all) r->set_metadata(p.metadata);
 
-    t = Clock::now();
-    const core::Tokenizer tokenizer(vocab_path);
+    clock.restart();
+    const core::Tokenizer tokenizer(p.vocab);
     const fs::path cache = o.text_cache_dir == "-" ? fs::path()
                            : o.text_cache_dir.empty() ? core::user_cache_dir()
                                                       : fs::path(o.text_cache_dir);
-    core::TextQueryEncoder encoder(clip.model, tokenizer, core::read_templates(templates_path), cache);
-    const auto text = encoder.encode(classes.vocabulary.query_names());
-    report.text_seconds = seconds_since(t);
-    if (progress && !progress(0.0, "")) throw Cancelled();
+    core::TextQueryEncoder encoder(clip.model, tokenizer, core::read_templates(p.templates), cache);
+    const auto text = encoder.encode(p.classes.vocabulary.query_names());
+    report.text_seconds = clock.seconds();
+    segearth::report(progress, 0.0);
 
-    core::WindowSegmenter segmenter(clip.model, text, upsampling.kind, upsampler, {attention, o.cls_lambda});
-
+    // Run.
+    core::WindowSegmenter segmenter(clip.model, text, p.upsampling.kind, upsampler, {o.attention, o.cls_lambda});
     auto streaming = o.streaming;
-    streaming.output_width = out_grid.width;
-    streaming.output_height = out_grid.height;
-    SceneSource source(reader);
-    RasterSink sink(reader, o.output_on_working_grid, *rasters.front(), probability_raster, confidence_raster);
-    report.stats = segment_stream(segmenter, rule, source, sink, streaming, progress);
+    streaming.output_width = report.output_width;
+    streaming.output_height = report.output_height;
+    SceneSource source(*p.reader);
+    RasterSink sink(*p.reader, o.output_grid == OutputGrid::working, *rasters.classes, rasters.probabilities,
+                    rasters.confidence);
+    report.stats = segment_stream(segmenter, p.rule, source, sink, streaming, progress);
     report.model = segmenter.timings();
 
-    const auto write_started = Clock::now();
-    // All outputs are completed under their temporary names before any is renamed into place.
-    const auto keep_going = [&] { return !progress || progress(1.0, ""); };
-    for (auto& r : rasters) r->finish(keep_going);
-    for (auto& r : rasters) r->publish();
+    // Publish: every output completed under its temporary name, the polygons made from the finished
+    // class raster, and only then all renamed into place.
+    const Stopwatch writing;
+    const Progress at_end = [&](double, const std::string&) { return !progress || progress(1.0, ""); };
+    for (auto* r : rasters.all) r->finish(at_end);
     if (!o.vector.empty()) {
         geo::VectorizeOptions v;
+        v.input = rasters.classes->finished_path();
+        v.output = o.vector;
         v.overwrite = o.overwrite;
-        v.probabilities = o.probabilities;
-        const auto polygons = geo::vectorize(o.output, o.vector, v, [&](double) { return keep_going(); });
-        report.polygons_per_layer = polygons.polygons_per_layer;
+        if (rasters.probabilities) v.probabilities = rasters.probabilities->finished_path();
+        report.polygons_per_layer = geo::vectorize_into(v, outputs, at_end).polygons_per_layer;
     }
-    report.stats.write_seconds += seconds_since(write_started);
+    outputs.publish();
+    report.stats.write_seconds += writing.seconds();
     return report;
+}
+
+}  // namespace
+
+SegmentReport segment(const SegmentOptions& options, const Progress& progress) {
+    return with_project_errors([&] { return run_segment(options, progress); });
 }
 
 }  // namespace segearth::pipeline

@@ -2,21 +2,16 @@
 
 #include <segearth/core/segmenter/window_grid.hpp>
 #include <segearth/error.hpp>
+#include <segearth/stopwatch.hpp>
 
 #include <tbb/parallel_pipeline.h>
 #include <torch/torch.h>
 
-#include <chrono>
 
 namespace segearth::pipeline {
 namespace {
 
 using core::Span;
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-    return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 // Bilinear resampling along one axis exactly as torch's interpolate (align_corners false) computes it:
 // output index d reads input rows lo[d] and hi[d] with weights 1 - w[d] and w[d].
@@ -157,7 +152,7 @@ StreamingStats segment_stream(core::WindowSegmenter& segmenter, const core::Deci
                               DecisionSink& sink, const StreamingOptions& options, const Progress& progress) {
     validate(options);
     rule.validate();
-    const auto started = Clock::now();
+    const Stopwatch started;
     const int64_t height = source.height(), width = source.width();
     const int64_t out_height = options.output_height > 0 ? options.output_height : height;
     const int64_t out_width = options.output_width > 0 ? options.output_width : width;
@@ -189,14 +184,14 @@ StreamingStats segment_stream(core::WindowSegmenter& segmenter, const core::Deci
             flow.stop();
             return nullptr;
         }
-        const auto t = Clock::now();
+        Stopwatch t;
         auto job = std::make_shared<RowJob>();
         job->panel = next_panel, job->row = next_row;
         const auto& p = panels[next_panel];
         const auto& r = row_spans[next_row];
         source.read(p.read_begin, r.begin, p.read_end - p.read_begin, r.size(), job->rgb, job->valid);
         if (++next_row == row_spans.size()) next_row = 0, ++next_panel;
-        stats.read_seconds += seconds_since(t);
+        stats.read_seconds += t.seconds();
         return job;
     };
 
@@ -210,16 +205,16 @@ StreamingStats segment_stream(core::WindowSegmenter& segmenter, const core::Deci
         std::vector<Span> batch_spans;
         const auto flush = [&] {
             if (batch.empty()) return;
-            auto t = Clock::now();
+            Stopwatch t;
             const auto logits = segmenter.logits(torch::stack(batch));
-            stats.model_seconds += seconds_since(t);
-            t = Clock::now();
+            stats.model_seconds += t.seconds();
+            t.restart();
             for (size_t k = 0; k < batch_spans.size(); ++k) {
                 const auto& s = batch_spans[k];
                 const int64_t a = std::max(s.begin, p.begin), b = std::min(s.end, p.end);
                 accumulator.add(logits[static_cast<int64_t>(k)].narrow(2, a - s.begin, b - a), r.begin, a - p.begin);
             }
-            stats.stitch_seconds += seconds_since(t);
+            stats.stitch_seconds += t.seconds();
             windows_done += static_cast<int64_t>(batch.size());
             batch.clear(), batch_spans.clear();
             if (progress && !progress(static_cast<double>(windows_done) / static_cast<double>(stats.windows_total), ""))
@@ -240,7 +235,7 @@ StreamingStats segment_stream(core::WindowSegmenter& segmenter, const core::Deci
         job.reset();  // the strip's pixels are no longer needed
 
         // Working rows before the next window row's first are final: emit every output row they decide.
-        const auto t = Clock::now();
+        Stopwatch t;
         const int64_t finished = row + 1 < row_spans.size() ? row_spans[row + 1].begin : height;
         int64_t out_end = next_out_row;
         while (out_end < out_height && rows.hi[static_cast<size_t>(out_end)] < finished) ++out_end;
@@ -256,7 +251,7 @@ StreamingStats segment_stream(core::WindowSegmenter& segmenter, const core::Deci
         // is finer than the output grid, the next output row may start below the next window row).
         if (next_out_row < out_height)
             accumulator.drop_before(std::min(rows.lo[static_cast<size_t>(next_out_row)], finished));
-        stats.stitch_seconds += seconds_since(t);
+        stats.stitch_seconds += t.seconds();
         return emit;
     };
 
@@ -270,7 +265,7 @@ StreamingStats segment_stream(core::WindowSegmenter& segmenter, const core::Deci
             1, options.ram_mb * 1024 * 1024 / 8 / (bytes_per_output_pixel * (p.out_end - p.out_begin)));
         for (int64_t y = emit->out_begin; y < emit->out_end; y += chunk_rows) {
             const int64_t y_end = std::min(y + chunk_rows, emit->out_end);
-            auto t = Clock::now();
+            Stopwatch t;
             const auto resize = [&](const torch::Tensor& x) {
                 return resample(resample(x, 1, rows, y, y_end, emit->first_row), 2, cols, p.out_begin, p.out_end,
                                 p.begin);
@@ -278,10 +273,10 @@ StreamingStats segment_stream(core::WindowSegmenter& segmenter, const core::Deci
             const auto decision = core::decide(resize(emit->mean_logits).contiguous(), rule);
             // An output pixel is covered when every working pixel its interpolation reads was.
             const auto covered = resize(emit->covered)[0] > 0.999f;
-            stats.decide_seconds += seconds_since(t);
-            t = Clock::now();
+            stats.decide_seconds += t.seconds();
+            t.restart();
             sink.write(p.out_begin, y, decision, covered);
-            stats.write_seconds += seconds_since(t);
+            stats.write_seconds += t.seconds();
         }
     };
 
@@ -290,7 +285,7 @@ StreamingStats segment_stream(core::WindowSegmenter& segmenter, const core::Deci
                tbb::make_filter<std::shared_ptr<RowJob>, std::shared_ptr<EmitJob>>(tbb::filter_mode::serial_in_order,
                                                                                    compute_stage) &
                tbb::make_filter<std::shared_ptr<EmitJob>, void>(tbb::filter_mode::serial_in_order, write_stage));
-    stats.total_seconds = seconds_since(started);
+    stats.total_seconds = started.seconds();
     return stats;
 }
 

@@ -2,18 +2,21 @@
 
 #include "device_choice.hpp"
 #include "training_crops.hpp"
+#include "with_project_errors.hpp"
 
 #include <segearth/core/assets.hpp>
 #include <segearth/core/blas_runtime.hpp>
 #include <segearth/core/clip_model.hpp>
+#include <segearth/core/training/upsampler_trainer.hpp>
 #include <segearth/core/upsampler/upsampler_file.hpp>
 #include <segearth/error.hpp>
 #include <segearth/geo/image_sources.hpp>
 #include <segearth/geo/rgb_png.hpp>
+#include <segearth/stopwatch.hpp>
+#include <segearth/temporary_output.hpp>
 
 #include <torch/torch.h>
 
-#include <chrono>
 #include <cstdlib>
 #include <cmath>
 #include <cstdio>
@@ -24,30 +27,34 @@ namespace segearth::pipeline {
 namespace {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+// What one step of training reports, for the log and the progress line.
+struct StepProgress {
+    core::StepResult step;
+    int64_t total_steps = 0;
+    double images_per_second = 0;  ///< over this session's steps so far
+    double eta_seconds = 0;
+    double data_seconds = 0;       ///< reading this step's crops
+};
 
-void check_options(const TrainOptions& o) {
-    if (o.images.empty()) throw UsageError("train needs --images: raster files, folders of them, or list files");
-    if (o.out.empty()) throw UsageError("train needs --out: where to write the trained upsampler (.safetensors)");
-    if (o.batch < 1) throw UsageError("--batch must be at least 1");
-    if (o.steps < 0) throw UsageError("--steps must not be negative");
-    if (o.epochs < 0 || !std::isfinite(o.epochs)) throw UsageError("--epochs must be a positive number");
-    if (o.steps > 0 && o.epochs > 0) throw UsageError("give --steps or --epochs, not both");
-    if (!(o.min_valid > 0 && o.min_valid <= 1)) throw UsageError("--min-valid must be in (0, 1]");
-    if (o.checkpoint_every < 1) throw UsageError("--checkpoint-every must be at least 1");
-    if (o.preview_every < 0) throw UsageError("--preview-every must not be negative");
-    const auto& t = o.trainer;
-    if (t.n_jitters < 1) throw UsageError("--jitters must be at least 1");
-    if (t.jitter.max_pad < 0 || t.jitter.max_pad >= o.crop)
-        throw UsageError("--max-pad must be between 0 and the crop size");
-    if (!(t.jitter.max_zoom >= 1)) throw UsageError("--max-zoom must be at least 1");
-    if (t.projection_dim < 1) throw UsageError("--projection-dim must be at least 1");
-    if (!(t.optimizer.lr > 0)) throw UsageError("--lr must be positive");
-    if (t.image_weight < 0) throw UsageError("--image-weight must not be negative");
-    if (t.clip_grad_steps < 0 || !(t.clip_grad_norm > 0))
-        throw UsageError("--clip-grad-steps must not be negative and --clip-grad-norm must be positive");
+std::string duration(double seconds) {
+    if (!(seconds >= 0) || seconds > 1e8) return "?";
+    const auto s = static_cast<long long>(seconds + 0.5);
+    char text[32];
+    if (s >= 3600) std::snprintf(text, sizeof text, "%lldh%02lldm", s / 3600, s % 3600 / 60);
+    else if (s >= 60) std::snprintf(text, sizeof text, "%lldm%02llds", s / 60, s % 60);
+    else std::snprintf(text, sizeof text, "%llds", s);
+    return text;
+}
+
+std::string step_line(const StepProgress& p) {
+    const auto& s = p.step;
+    char line[320];
+    std::snprintf(line, sizeof line,
+                  "step %lld/%lld  loss %.5g (reconstruction %.5g, image %.5g; projected MSE %.4g)  %.3g images/s  ETA %s",
+                  static_cast<long long>(s.step), static_cast<long long>(p.total_steps), s.loss, s.reconstruction,
+                  s.image, s.projected_mse, p.images_per_second, duration(p.eta_seconds).c_str());
+    return line;
 }
 
 // An existing output is replaced only with --overwrite, or when it belongs to the run being resumed.
@@ -60,8 +67,8 @@ void check_output(const std::string& path, const TrainOptions& o, const char* wh
 }
 
 int64_t planned_steps(const TrainOptions& o, const TrainingCrops& crops) {
-    if (o.steps > 0) return o.steps;
-    const double epochs = o.epochs > 0 ? o.epochs : 1.0;
+    if (o.steps) return *o.steps;
+    const double epochs = o.epochs.value_or(1.0);
     return std::max<int64_t>(1, static_cast<int64_t>(std::ceil(epochs * static_cast<double>(crops.crops_per_epoch()) /
                                                                static_cast<double>(o.batch))));
 }
@@ -89,13 +96,13 @@ void truncate_log_after(const std::string& path, int64_t step) {
     for (bool header = true; std::getline(in, line); header = false)
         if (header || std::atoll(line.c_str()) <= step) kept += line + "\n";
     in.close();
-    const auto temp = path + ".part";
+    TemporaryOutput rewritten(path, ".csv");
     {
-        std::ofstream out(temp, std::ios::trunc);
+        std::ofstream out(rewritten.temporary(), std::ios::trunc);
         out << kept;
         if (!out) throw FileError(path + ": cannot rewrite the training log");
     }
-    fs::rename(temp, path);
+    rewritten.publish(true);
 }
 
 class CsvLog {
@@ -110,7 +117,7 @@ public:
                     "backward_s,optimizer_s\n";
         path_ = path;
     }
-    void write(const TrainProgress& p) {
+    void write(const StepProgress& p) {
         if (path_.empty()) return;
         const auto& s = p.step;
         const auto& t = s.timings;
@@ -143,8 +150,11 @@ std::string checkpoint_path(const std::string& out) {
     return (p.parent_path() / (stem.string() + ".resume.safetensors")).string();
 }
 
-TrainReport train(const TrainOptions& o, const TrainCallback& callback) {
-    check_options(o);
+namespace {
+
+TrainReport run_train(const TrainOptions& o, const Progress& progress) {
+    // Plan: every option, input and output checked before anything is loaded or written.
+    validate(o);
     const auto checkpoint = checkpoint_path(o.out);
     if (!o.resume.empty() && !fs::exists(o.resume))
         throw UsageError("--resume " + o.resume + ": no such file (it is the " + fs::path(checkpoint).filename().string() +
@@ -157,7 +167,6 @@ TrainReport train(const TrainOptions& o, const TrainCallback& callback) {
         throw UsageError("--out " + o.out + ": the folder " + out_dir.string() + " does not exist");
     const auto clip_path = core::find_asset(core::clip_weights_asset(), o.clip);
     const auto device = choose_device(o.device);
-    if (o.threads < 0) throw UsageError("--threads must be positive");
 
     TrainReport report;
     report.out = o.out;
@@ -180,7 +189,7 @@ TrainReport train(const TrainOptions& o, const TrainCallback& callback) {
         const auto sampler = metadata.find("crop_sampler");
         if (sampler == metadata.end()) throw FileError(o.resume + ": the checkpoint has no crop sampler state");
         crops.restore(sampler->second);
-        if (o.steps == 0 && o.epochs == 0 && metadata.count("total_steps"))
+        if (!o.steps && !o.epochs && metadata.count("total_steps"))
             total = std::stoll(metadata.at("total_steps"));
     }
     report.first_step = report.last_step = trainer.steps_done();
@@ -206,43 +215,47 @@ TrainReport train(const TrainOptions& o, const TrainCallback& callback) {
                               {"clip_crc32", clip_crc32}});
     };
 
-    const auto start = Clock::now();
+    const Stopwatch clock;
     torch::Tensor preview_image;
     std::vector<double> reconstruction, mse;
     int64_t images = 0;
     while (trainer.steps_done() < total) {
-        const auto read_start = Clock::now();
+        const Stopwatch reading;
         const auto batch = crops.next_batch(o.batch);
-        const double data_seconds = seconds_since(read_start);
+        const double data_seconds = reading.seconds();
         if (!preview_image.defined()) preview_image = batch.slice(0, 0, 1).clone();
 
-        TrainProgress progress;
-        progress.step = trainer.step(batch);
-        progress.data_seconds = data_seconds;
-        progress.total_steps = total;
+        StepProgress done;
+        done.step = trainer.step(batch);
+        done.data_seconds = data_seconds;
+        done.total_steps = total;
         images += o.batch;
-        report.last_step = progress.step.step;
-        const double elapsed = seconds_since(start);
-        progress.images_per_second = static_cast<double>(images) / elapsed;
-        progress.eta_seconds = elapsed / static_cast<double>(report.last_step - report.first_step) *
-                               static_cast<double>(total - report.last_step);
-        add(report.timings, progress.step.timings);
+        report.last_step = done.step.step;
+        const double elapsed = clock.seconds();
+        done.images_per_second = static_cast<double>(images) / elapsed;
+        done.eta_seconds = elapsed / static_cast<double>(report.last_step - report.first_step) *
+                           static_cast<double>(total - report.last_step);
+        add(report.timings, done.step.timings);
         report.data_seconds += data_seconds;
-        reconstruction.push_back(progress.step.reconstruction);
-        mse.push_back(progress.step.projected_mse);
-        log.write(progress);
+        reconstruction.push_back(done.step.reconstruction);
+        mse.push_back(done.step.projected_mse);
+        log.write(done);
 
-        const int64_t step = progress.step.step;
+        const int64_t step = done.step.step;
         if (o.preview_every > 0 && (step % o.preview_every == 0 || step == total)) {
             char name[64];
             std::snprintf(name, sizeof name, "preview_step_%06lld.png", static_cast<long long>(step));
             write_preview((preview_dir / name).string(), trainer.preview(preview_image));
         }
-        const bool keep_going = !callback || callback(progress);
+        const bool line = step % o.log_every == 0 || step == total || step == report.first_step + 1;
+        const bool keep_going =
+            !progress || progress(static_cast<double>(step) / static_cast<double>(total), line ? step_line(done) : "");
         if (step % o.checkpoint_every == 0 || step == total || !keep_going) save();
-        if (!keep_going) throw Cancelled();  // after the checkpoint: --resume continues from here
+        // After the checkpoint: --resume continues from here.
+        if (!keep_going)
+            throw Cancelled("interrupted at step " + std::to_string(step) + "; continue with --resume " + checkpoint);
     }
-    report.seconds = seconds_since(start);
+    report.seconds = clock.seconds();
     report.images_per_second = static_cast<double>(images) / report.seconds;
     report.crops_rejected = crops.crops_rejected();
     const size_t k = std::min<size_t>(10, reconstruction.size());
@@ -253,6 +266,12 @@ TrainReport train(const TrainOptions& o, const TrainCallback& callback) {
         report.projected_mse_end += mse[mse.size() - k + i] / static_cast<double>(k);
     }
     return report;
+}
+
+}  // namespace
+
+TrainReport train(const TrainOptions& options, const Progress& progress) {
+    return with_project_errors([&] { return run_train(options, progress); });
 }
 
 }  // namespace segearth::pipeline

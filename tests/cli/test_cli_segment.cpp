@@ -219,7 +219,7 @@ TEST_CASE("segment: every bad input is a clear error and leaves no file behind")
          1, fixture("upsampler_768.safetensors").string() + ": this upsampler was trained for 768-wide features"},
         {{"segment", input.string(), out, "--classes", "a;b", "--device", "tpu"}, 2, "--device tpu: use auto, cpu, cuda or cuda:N"},
         {{"segment", input.string(), out, "--classes", "a;b", "-of", "PNG"}, 2,
-         "-of PNG: GDAL's driver cannot write a raster piece by piece; use GTiff or COG"},
+         "-of PNG: use GTiff or COG"},
         {{"segment", input.string(), input.string(), "--classes", "a;b", "--overwrite"}, 2,
          input.string() + " is the input: choose another output name"},
         {{"segment", input.string(), out, "--classes", "a;b", "--probabilities", (dir / "p.tif").string(),
@@ -236,6 +236,21 @@ TEST_CASE("segment: every bad input is a clear error and leaves no file behind")
          "--scale-range takes two numbers, MIN and MAX"},
         {{"segment", input.string(), out, "--classes", "a;b", "--batch", "0"}, 2, "--batch must be at least 1"},
         {{"segment", input.string(), out, "--classes", "a;b", "--ram", "10"}, 2, "--ram 10: give at least 64 (MB)"},
+        {{"segment", input.string(), out, "--classes", "a;b", "--cls-lambda", "nan"}, 2,
+         "--cls-lambda nan: give a finite number"},
+        {{"segment", input.string(), out, "--classes", "a;b", "--logit-scale", "inf"}, 2,
+         "--logit-scale inf: give a finite number"},
+        {{"segment", input.string(), out, "--classes", "a;b", "--prob-threshold", "1.5"}, 2,
+         "--prob-threshold must be in [0, 1]"},
+        {{"segment", input.string(), out, "--classes", "a;b", "--threads=-1"}, 2, "--threads must not be negative"},
+        {{"segment", input.string(), out, "--classes", "a;b", "--window", "abc"}, 2, "--window abc: not a whole number"},
+        {{"segment", input.string(), out, "--classes", "a;b", "--clip", "a.pt", "--clip", "b.pt"}, 2,
+         "--clip is given more than once: give it once"},
+        // Checked before any model loads: the tiny CLIP is not given, so reaching the load would fail otherwise.
+        {{"segment", input.string(), out, "--classes", "a;b", "--clip", "/nonexistent/clip.pt", "--vector",
+          (dir / "no_such_folder" / "v.gpkg").string()},
+         2, "output " + (dir / "no_such_folder" / "v.gpkg").string() + ": the folder " +
+                (dir / "no_such_folder").string() + " does not exist"},
     };
     for (const auto& c : cases) {
         CAPTURE(c.message);
@@ -257,6 +272,19 @@ TEST_CASE("segment: every bad input is a clear error and leaves no file behind")
     const auto replaced = run_segearth(segment_args(input, out, {"--classes", "a;b", "--overwrite"}));
     CHECK(replaced.exit_code == 0);
     CHECK(open(out)->GetRasterXSize() == 64);
+}
+
+TEST_CASE("segment --vector: a failing vectorize step leaves no raster and no GeoPackage") {
+    const auto dir = scratch_dir("cli_segment_vector_fails");
+    const auto input = translate(dir / "crop.tif", {"-srcwin", "0", "0", "64", "64"});
+    // One class, and it is the background: the polygon step has nothing to vectorize and fails after
+    // the rasters are complete.
+    const auto r = run_segearth(segment_args(input, dir / "out.tif",
+                                             {"--classes", "a", "--probabilities", (dir / "p.tif").string(), "--vector",
+                                              (dir / "v.gpkg").string()}));
+    CHECK(r.exit_code == 2);
+    CHECK_MESSAGE(r.err.find("has no classes besides the background: nothing to vectorize") != std::string::npos, r.err);
+    check_no_outputs(dir, {"crop.tif"});
 }
 
 TEST_CASE("segment: Ctrl-C stops the run with exit code 130 and leaves no output that looks complete") {

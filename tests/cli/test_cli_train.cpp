@@ -229,7 +229,9 @@ TEST_CASE("train: bad inputs are refused with what to do, before any output is w
         {{"--preview-every=-1"}, "--preview-every must not be negative"},
         {{"--log-every", "0"}, "--log-every must be at least 1"},
         {{"--device", "tpu"}, "--device tpu: use auto, cpu, cuda or cuda:N"},
-        {{"--threads=-1"}, "--threads must be positive"},
+        {{"--threads=-1"}, "--threads must not be negative"},
+        {{"--seed=-1"}, "--seed must not be negative"},
+        {{"--lr", "nan"}, "--lr nan: give a finite number"},
     };
     for (const auto& [flags, message] : bad_values) {
         CAPTURE(message);

@@ -4,6 +4,7 @@
 
 #include <segearth/core/upsampler/adaptive_conv.hpp>
 
+#include "support/reference_operators.hpp"
 #include "support/tensor_checks.hpp"
 
 #include <torch/cuda.h>
@@ -60,7 +61,7 @@ TEST_CASE("adaptive_conv equals the unfold reference on many shapes") {
         CAPTURE(k.h);
         CAPTURE(k.w);
         const auto x = padded_input(k), kernel = per_pixel_kernel(k);
-        CHECK(relative_error(adaptive_conv(x, kernel), adaptive_conv_reference(x, kernel)) <= 1e-5);
+        CHECK(relative_error(adaptive_conv(x, kernel), segearth::test::adaptive_conv_reference(x, kernel)) <= 1e-5);
     }
 }
 
@@ -72,7 +73,7 @@ TEST_CASE("local_correlation equals the unfold reference on many shapes") {
         CAPTURE(k.w);
         const auto x = padded_input(k);
         const auto center = torch::randn({k.n, k.c, k.h, k.w});
-        CHECK(relative_error(local_correlation(x, center), local_correlation_reference(x, center)) <= 1e-5);
+        CHECK(relative_error(local_correlation(x, center), segearth::test::local_correlation_reference(x, center)) <= 1e-5);
     }
 }
 

@@ -8,6 +8,7 @@
 #include <segearth/core/upsampler/upsampler_file.hpp>
 #include <segearth/error.hpp>
 
+#include "support/reference_operators.hpp"
 #include "support/tensor_checks.hpp"
 #include "support/test_paths.hpp"
 
@@ -193,7 +194,7 @@ TEST_CASE("the fused inference step equals upsample + pad then adaptive_conv, ch
             const auto source = torch::randn({s.n, s.c, s.h, s.w}, opts);
             const int64_t side = 2 * s.r + 1;
             const auto kernel = torch::softmax(torch::randn({s.n, side * side, 2 * s.h, 2 * s.w}, opts), 1);
-            const auto expected = adaptive_conv_reference(upsample2x_bicubic_reflect_pad(source, s.r), kernel);
+            const auto expected = segearth::test::adaptive_conv_reference(upsample2x_bicubic_reflect_pad(source, s.r), kernel);
             torch::NoGradGuard no_grad;
             const auto fused = upsample_adaptive_conv(source, kernel);
             CHECK(fused.sizes() == expected.sizes());
@@ -213,7 +214,7 @@ TEST_CASE("with a gradient the step runs the differentiable operators") {
     const auto kernel = torch::softmax(torch::randn({1, 121, 12, 10}, torch::kDouble), 1);
     const auto out = upsample_adaptive_conv(source, kernel);
     REQUIRE(out.requires_grad());
-    const auto expected = adaptive_conv_reference(upsample2x_bicubic_reflect_pad(source, 5), kernel);
+    const auto expected = segearth::test::adaptive_conv_reference(upsample2x_bicubic_reflect_pad(source, 5), kernel);
     CHECK(relative_error(out, expected) < 1e-12);
     const auto grad = torch::autograd::grad({out.sum()}, {source})[0];
     const auto grad_expected = torch::autograd::grad({expected.sum()}, {source})[0];

@@ -6,7 +6,7 @@
 #include <segearth/core/blas_runtime.hpp>
 
 int main(int argc, char** argv) {
-    segearth::core::select_blas_core_type(argc, argv);
+    segearth::core::select_blas_core_type(argv);
     doctest::Context context(argc, argv);
     return context.run();
 }

@@ -1,7 +1,7 @@
 // The linear-algebra back end libtorch runs on, and getting its fast path without user effort.
 //
 //   int main(int argc, char** argv) {
-//       segearth::core::select_blas_core_type(argc, argv);  // first statement: may re-exec
+//       segearth::core::select_blas_core_type(argv);  // first statement: may re-exec
 //       ...
 //   }
 //
@@ -19,7 +19,7 @@ namespace segearth::core {
 /// Sets OPENBLAS_CORETYPE from the CPU features and re-executes /proc/self/exe when that changes the
 /// kernels OpenBLAS would load. Does nothing when the variable is already set, when the BLAS is not
 /// OpenBLAS, when SEGEARTH_NO_BLAS_REEXEC is set, or when re-execution fails (then it carries on).
-void select_blas_core_type(int argc, char** argv);
+void select_blas_core_type(char** argv);
 
 /// Vector width class of an OpenBLAS kernel family: 0 SSE ("Prescott"...), 1 AVX, 2 AVX2, 3 AVX-512.
 int openblas_kernel_rank(const std::string& core_type);

@@ -8,9 +8,12 @@
 //                                          // without it nothing remains
 #pragma once
 
+#include <segearth/options/enum_names.hpp>
+#include <segearth/output_set.hpp>
+#include <segearth/progress.hpp>
+
 #include <array>
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -20,6 +23,11 @@
 namespace segearth::geo {
 
 enum class PixelType { byte, float32 };
+const options::EnumNames<PixelType>& pixel_types();  ///< GDAL's names: Byte, Float32
+
+/// The formats a streamed raster can be written in (GDAL driver names GTiff and COG).
+enum class RasterFormat { gtiff, cog };
+const options::EnumNames<RasterFormat>& raster_formats();
 
 struct OutputRasterSpec {
     std::string path;
@@ -39,12 +47,12 @@ struct OutputRasterSpec {
     bool overwrite = false;
 };
 
-class OutputRaster {
+class OutputRaster : public PendingOutput {
 public:
     /// Throws UsageError when the file exists without `overwrite`, FileError when the folder is not
     /// writable or GDAL cannot create the file.
     explicit OutputRaster(OutputRasterSpec spec);
-    ~OutputRaster();  ///< removes the temporary files unless commit() succeeded
+    ~OutputRaster() override;  ///< removes the temporary files unless commit() succeeded
     OutputRaster(const OutputRaster&) = delete;
     OutputRaster& operator=(const OutputRaster&) = delete;
 
@@ -55,12 +63,17 @@ public:
 
     /// Completes the file under its temporary name: overviews, the COG copy, closing. Throws
     /// FileError when GDAL fails, Cancelled when `keep_going` returns false during the slow steps.
-    void finish(const std::function<bool()>& keep_going = {});
+    void finish(const Progress& progress = {});
     /// Renames the finished file (and its .aux.xml) into place. Finish every output of a run before
-    /// publishing any, so that a failure leaves none that looks complete.
-    void publish();
+    /// publishing any (OutputSet), so that a failure leaves none that looks complete. Without
+    /// spec.overwrite, a file that appeared at the path meanwhile is not replaced (UsageError).
+    void publish() override;
+    void check_publishable() const override;
     void commit() { finish(), publish(); }
 
+    const std::string& path() const override { return spec_.path; }
+    /// The finished file under its temporary name: what publish() renames (readable after finish()).
+    const std::string& finished_path() const;
     const OutputRasterSpec& spec() const { return spec_; }
 
 private:
@@ -69,7 +82,8 @@ private:
     std::unique_ptr<State> state_;
 };
 
-/// Throws UsageError when `path` exists and `overwrite` is false (checked before any work starts).
+/// Throws UsageError "WHAT PATH already exists: use --overwrite to replace it" when `path` exists and
+/// `overwrite` is false, and "WHAT PATH: the folder F does not exist" (checked before any work starts).
 void check_output_path(const std::string& path, bool overwrite, const std::string& what);
 
 }  // namespace segearth::geo

@@ -5,6 +5,8 @@
 //   scene.read_working(x, y, w, h, rgb.data(), valid.data());   // planar RGB floats, 1 = valid
 #pragma once
 
+#include <segearth/options/option_table.hpp>
+
 #include <array>
 #include <memory>
 #include <optional>
@@ -33,6 +35,10 @@ struct SceneReadOptions {
     std::vector<std::pair<double, double>> scale_ranges;
     GridRequest grid;
 };
+
+/// -b/--band, --scale-range, --gsd, --scale and --long-side: the input options segment and train
+/// share, declared once.
+const options::OptionTable<SceneReadOptions>& scene_read_option_table();
 
 /// A pixel grid: size and (when georeferenced) its geotransform.
 struct Grid {

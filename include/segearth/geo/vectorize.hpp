@@ -9,7 +9,10 @@
 //   VectorizeReport r = vectorize("classes.tif", "buildings.gpkg", o);
 #pragma once
 
-#include <functional>
+#include <segearth/options/option_table.hpp>
+#include <segearth/output_set.hpp>
+#include <segearth/progress.hpp>
+
 #include <map>
 #include <string>
 #include <vector>
@@ -17,6 +20,8 @@
 namespace segearth::geo {
 
 struct VectorizeOptions {
+    std::string input;                 ///< the class raster
+    std::string output;                ///< the GeoPackage
     std::vector<std::string> classes;  ///< names (category names) or indices; empty: all but background
     int background_index = -1;         ///< class left out by default; -1: the raster's SEGEARTH_BG_INDEX, else 0
     std::string layer_prefix;          ///< -nln PREFIX: layers are PREFIX + class name
@@ -42,12 +47,20 @@ struct VectorizeReport {
     double seconds = 0;
 };
 
-/// Returns false to cancel.
-using VectorizeProgress = std::function<bool(double fraction)>;
+/// The command, its texts and its options table (CLI, --help, --json-usage).
+const options::Command<VectorizeOptions>& vectorize_command();
+
+/// The declared ranges, then the rules between options; throws UsageError naming the flag.
+void validate(const VectorizeOptions& options);
 
 /// Throws UsageError / FileError naming the file, class or option at fault; leaves no output behind
 /// on any error or cancellation.
-VectorizeReport vectorize(const std::string& class_raster, const std::string& output, const VectorizeOptions& options,
-                          const VectorizeProgress& progress = {});
+VectorizeReport vectorize(const VectorizeOptions& options, const Progress& progress = {});
+VectorizeReport vectorize(const std::string& class_raster, const std::string& output, VectorizeOptions options,
+                          const Progress& progress = {});
+
+/// vectorize() for a run that publishes several outputs together (segment --vector): the GeoPackage
+/// is completed under its temporary name and added to `outputs`, unpublished.
+VectorizeReport vectorize_into(const VectorizeOptions& options, OutputSet& outputs, const Progress& progress = {});
 
 }  // namespace segearth::geo

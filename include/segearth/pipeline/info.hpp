@@ -2,10 +2,28 @@
 // Each returns the text to print; the command only chooses which.
 #pragma once
 
+#include <segearth/options/option_table.hpp>
+
 #include <filesystem>
 #include <string>
 
 namespace segearth::pipeline {
+
+struct InfoOptions {
+    std::string file;      ///< a weights file or raster to describe
+    bool system = false;   ///< describe this machine
+    std::string tokenize;  ///< print the token ids of this text
+    std::string vocab;     ///< the BPE vocabulary for tokenize ("": $SEGEARTH_VOCAB, then the data folders)
+};
+
+/// The command, its texts and its options table (CLI, --help, --json-usage).
+const options::Command<InfoOptions>& info_command();
+
+/// Exactly one of file, system and tokenize; throws UsageError.
+void validate(const InfoOptions& options);
+
+/// The text `segearth info` prints for these options.
+std::string info(const InfoOptions& options);
 
 /// A CLIP weights file (format, architecture, parameters, dtype), a SimFeatUp upsampler (feature width,
 /// what it was trained for, training progress) or a GDAL raster (size, bands, CRS), chosen by the

@@ -14,6 +14,7 @@
 
 #include <segearth/core/segmenter/class_decision.hpp>
 #include <segearth/core/segmenter/window_segmenter.hpp>
+#include <segearth/pipeline/streaming_options.hpp>
 
 #include <functional>
 #include <string>
@@ -40,30 +41,9 @@ public:
     virtual void write(int64_t x, int64_t y, const core::Decision& block, const torch::Tensor& covered) = 0;
 };
 
-/// Returns false to cancel (GDAL's progress convention); the fraction is of windows done.
-using Progress = std::function<bool(double fraction, const std::string& message)>;
-
-struct StreamingOptions {
-    int64_t window = 224, stride = 112;
-    int64_t batch = 1;                        ///< windows per forward
-    int64_t output_width = 0, output_height = 0;  ///< 0: the working grid's
-    int64_t ram_mb = 2048;                    ///< budget for the working buffers and the model
-    int64_t max_panel_columns = 0;            ///< > 0: cap on a panel's working width (tests, benchmarks)
-};
-
-struct StreamingStats {
-    int64_t windows_total = 0, windows_computed = 0, windows_skipped_nodata = 0;
-    int64_t panels = 0;
-    double read_seconds = 0, model_seconds = 0, stitch_seconds = 0, decide_seconds = 0, write_seconds = 0;
-    double total_seconds = 0;
-};
-
 /// Runs the scene. Throws UsageError for inconsistent options (window <= stride, ...), Cancelled when
 /// `progress` returns false, and whatever the source or sink throws.
 StreamingStats segment_stream(core::WindowSegmenter& segmenter, const core::DecisionRule& rule, WindowSource& source,
                               DecisionSink& sink, const StreamingOptions& options, const Progress& progress = {});
-
-/// Throws UsageError naming the flag when window/stride/batch/ram are unusable.
-void validate(const StreamingOptions& options);
 
 }  // namespace segearth::pipeline

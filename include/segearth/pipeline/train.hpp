@@ -4,13 +4,17 @@
 //   TrainOptions o;
 //   o.clip = "RemoteCLIP-ViT-B-32.pt"; o.images = {"tiles/"}; o.out = "up_rs.safetensors";
 //   o.steps = 2000;
-//   TrainReport r = train(o, [](const TrainProgress& p) { print(p); return true; });
+//   TrainReport r = train(o, progress);   // progress(fraction, step line every log_every steps)
+// Plain types only: a caller needs no torch headers.
 #pragma once
 
-#include <segearth/core/training/upsampler_trainer.hpp>
+#include <segearth/core/training/trainer_options.hpp>
 #include <segearth/geo/scene_reader.hpp>
+#include <segearth/options/option_table.hpp>
+#include <segearth/pipeline/device.hpp>
+#include <segearth/progress.hpp>
 
-#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,25 +27,18 @@ struct TrainOptions {
     std::string resume;               ///< a training checkpoint to continue from
     geo::SceneReadOptions read;       ///< bands, scaling, working grid (as segment)
     int64_t crop = 224, batch = 4;
-    int64_t steps = 0;                ///< 0: from epochs
-    double epochs = 0;                ///< 0 with steps 0: one epoch (crops covering the images' area once)
+    std::optional<int64_t> steps;     ///< optimizer steps; or:
+    std::optional<double> epochs;     ///< passes over the images' area in crops (neither: one epoch)
     double min_valid = 0.5;           ///< crops with a smaller valid fraction are drawn again
     core::TrainerOptions trainer;     ///< jitters, loss weights, optimizer, seed
-    std::string device = "auto";
+    DeviceChoice device;
     int threads = 0;                  ///< 0: all cores
     int64_t checkpoint_every = 100;   ///< steps between checkpoints (also at the end and on cancel)
     std::string log_csv;              ///< a CSV line per step
+    int64_t log_every = 10;           ///< steps between the progress messages (the first and last always)
     int64_t preview_every = 0;        ///< a PNG every N steps (0: none)
     std::string preview_dir;          ///< where the PNGs go (default: beside --out)
     bool overwrite = false;
-};
-
-struct TrainProgress {
-    core::StepResult step;
-    int64_t total_steps = 0;
-    double images_per_second = 0;  ///< over this session's steps so far
-    double eta_seconds = 0;
-    double data_seconds = 0;       ///< reading this step's crops
 };
 
 struct TrainReport {
@@ -57,14 +54,18 @@ struct TrainReport {
     double projected_mse_start = 0, projected_mse_end = 0;  ///< the same for the unweighted residual
 };
 
-/// Called after every step; returning false stops training after saving a resumable checkpoint
-/// (train then throws Cancelled).
-using TrainCallback = std::function<bool(const TrainProgress&)>;
+/// The command, its texts and its options table (CLI, --help, --json-usage).
+const options::Command<TrainOptions>& train_command();
 
-/// Checks options, inputs and outputs before any work; throws UsageError/FileError naming the flag
-/// or file. Writes `out` and its checkpoint (checkpoint_path(out)) every checkpoint_every steps and at
-/// the end, each atomically.
-TrainReport train(const TrainOptions& options, const TrainCallback& callback = {});
+/// The declared ranges, then the rules between options; throws UsageError naming the flag.
+void validate(const TrainOptions& options);
+
+/// Plan (validate(), inputs, outputs, assets: nothing written), load, then train. `progress` is called
+/// after every step with the fraction of steps done and, every log_every steps, a line with the
+/// losses, speed and ETA; returning false saves a resumable checkpoint and throws Cancelled, whose
+/// note says how to resume. Writes `out` and its checkpoint (checkpoint_path(out)) every
+/// checkpoint_every steps and at the end, each atomically.
+TrainReport train(const TrainOptions& options, const Progress& progress = {});
 
 /// The full training checkpoint written beside `out`: "up.safetensors" -> "up.resume.safetensors".
 std::string checkpoint_path(const std::string& out);

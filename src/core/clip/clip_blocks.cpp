@@ -8,28 +8,6 @@
 
 namespace segearth::core {
 
-const char* to_string(AttentionKind kind) {
-    switch (kind) {
-        case AttentionKind::segearth: return "segearth";
-        case AttentionKind::clearclip: return "clearclip";
-        case AttentionKind::sclip: return "sclip";
-        case AttentionKind::maskclip: return "maskclip";
-        case AttentionKind::vanilla: return "vanilla";
-    }
-    return "?";
-}
-
-std::vector<std::string> attention_kind_names() {
-    return {"segearth", "clearclip", "sclip", "maskclip", "vanilla"};
-}
-
-AttentionKind parse_attention_kind(const std::string& name) {
-    for (auto kind : {AttentionKind::segearth, AttentionKind::clearclip, AttentionKind::sclip,
-                      AttentionKind::maskclip, AttentionKind::vanilla})
-        if (name == to_string(kind)) return kind;
-    throw UsageError("unknown attention '" + name + "': use one of segearth, clearclip, sclip, maskclip, vanilla");
-}
-
 namespace {
 
 // (N, L, D) -> (N, heads, L, D / heads)

@@ -1,9 +1,9 @@
 #include <segearth/core/segmenter/window_segmenter.hpp>
 
+#include "device_stopwatch.hpp"
+
 #include <segearth/core/clip/image_normalisation.hpp>
 #include <segearth/error.hpp>
-
-#include <chrono>
 
 #include <torch/cuda.h>
 #include <torch/nn/functional/padding.h>
@@ -14,27 +14,12 @@ namespace {
 
 namespace F = torch::nn::functional;
 
-// Seconds since `start`, after the device has finished its queued work.
-double elapsed(std::chrono::steady_clock::time_point start, const torch::Device& device) {
-    if (device.is_cuda()) torch::cuda::synchronize(device.index());
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
 torch::Tensor resize_bilinear(const torch::Tensor& x, int64_t h, int64_t w) {
     return F::interpolate(x, F::InterpolateFuncOptions().size(std::vector<int64_t>{h, w})
                                  .mode(torch::kBilinear).align_corners(false));
 }
 
 }  // namespace
-
-const char* to_string(UpsamplerKind kind) {
-    switch (kind) {
-        case UpsamplerKind::simfeatup: return "simfeatup";
-        case UpsamplerKind::bilinear: return "bilinear";
-        case UpsamplerKind::none: return "none";
-    }
-    return "";
-}
 
 WindowSegmenter::WindowSegmenter(ClipModel clip, torch::Tensor text_queries, UpsamplerKind kind, JbuOne upsampler,
                                  WindowSegmenterOptions options)
@@ -81,9 +66,9 @@ torch::Tensor WindowSegmenter::logits(const torch::Tensor& windows) {
 
 torch::Tensor WindowSegmenter::logits_of_padded(const torch::Tensor& x) {
     const int64_t h = x.size(2), w = x.size(3);
-    auto start = std::chrono::steady_clock::now();
+    DeviceStopwatch watch(device());
     auto dense = clip_->visual->dense(x, options_.attention);
-    timings_.clip += elapsed(start, device());
+    timings_.clip += watch.lap();
     timings_.windows += x.size(0);
     const auto cls = F::normalize(dense.cls, F::NormalizeFuncOptions().dim(1));
     // The global bias (METHOD.md 5): lambda * <c, T_q>, the same for every pixel of a window.
@@ -106,14 +91,13 @@ torch::Tensor WindowSegmenter::logits_of_padded(const torch::Tensor& x) {
         return torch::bmm(queries, features.reshape({n, e, fh * fw})).view({n, -1, fh, fw}) / norms;
     };
     torch::Tensor features = dense.patches;
-    start = std::chrono::steady_clock::now();
+    watch.lap();  // the [CLS] bias above is too small to report; it is no upsampler time
     if (kind_ == UpsamplerKind::simfeatup) features = upsampler_->forward(dense.patches, x);
     if (kind_ == UpsamplerKind::bilinear) features = resize_bilinear(dense.patches, h, w);
-    timings_.upsampler += elapsed(start, device());
-    start = std::chrono::steady_clock::now();
+    timings_.upsampler += watch.lap();
     auto logits = similarity(features) + bias;
     if (kind_ == UpsamplerKind::none) logits = resize_bilinear(logits, h, w);
-    timings_.similarity += elapsed(start, device());
+    timings_.similarity += watch.lap();
     return logits;
 }
 

@@ -1,5 +1,7 @@
 #include <segearth/core/training/upsampler_trainer.hpp>
 
+#include "device_stopwatch.hpp"
+
 #include <segearth/core/clip/image_normalisation.hpp>
 #include <segearth/error.hpp>
 
@@ -7,7 +9,6 @@
 #include <torch/cuda.h>
 #include <torch/torch.h>
 
-#include <chrono>
 #include <sstream>
 
 namespace segearth::core {
@@ -16,23 +17,6 @@ namespace {
 namespace F = torch::nn::functional;
 
 const std::string checkpoint_content = "simfeatup training checkpoint";
-
-class Stopwatch {
-public:
-    explicit Stopwatch(const torch::Device& device) : device_(device) {}
-    /// Seconds since the last call (or construction), after the device's queued work.
-    double lap() {
-        if (device_.is_cuda()) torch::cuda::synchronize(device_.index());
-        const auto now = std::chrono::steady_clock::now();
-        const double s = std::chrono::duration<double>(now - last_).count();
-        last_ = now;
-        return s;
-    }
-
-private:
-    torch::Device device_;
-    std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
-};
 
 std::vector<std::pair<std::string, torch::Tensor>> trainable_parameters(JbuOne& upsampler,
                                                                         SimFeatUpObjective& objective) {
@@ -106,7 +90,7 @@ StepResult UpsamplerTrainer::step(const torch::Tensor& images) {
     TORCH_CHECK(images.dim() == 4 && images.size(1) == 3 && images.size(2) % patch == 0 && images.size(3) % patch == 0,
                 "training images must be (N, 3, H, W) with H and W multiples of ", patch, ", got ", images.sizes());
     StepResult result;
-    Stopwatch watch(device_);
+    DeviceStopwatch watch(device_);
     const auto image = normalise_clip_image(images.to(device_));
     const auto features = clip_features(image);
     result.timings.clip += watch.lap();

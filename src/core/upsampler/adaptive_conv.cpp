@@ -119,23 +119,6 @@ torch::Tensor local_correlation(const torch::Tensor& padded, const torch::Tensor
     return LocalCorrelationFunction::apply(padded, center, (padded.size(2) - center.size(2)) / 2);
 }
 
-torch::Tensor adaptive_conv_reference(const torch::Tensor& padded, const torch::Tensor& kernel) {
-    const int64_t side = 2 * detail::window_radius(kernel.size(1)) + 1;
-    const auto n = padded.size(0), c = padded.size(1), h = kernel.size(2), w = kernel.size(3);
-    // unfold: (N, C * taps, H * W), taps ordered dy-major like the kernel's channels
-    const auto windows = torch::nn::functional::unfold(padded, torch::nn::functional::UnfoldFuncOptions(side))
-                             .view({n, c, side * side, h, w});
-    return torch::einsum("nckhw,nkhw->nchw", {windows, kernel});
-}
-
-torch::Tensor local_correlation_reference(const torch::Tensor& padded, const torch::Tensor& center) {
-    const int64_t side = padded.size(2) - center.size(2) + 1;
-    const auto n = padded.size(0), c = padded.size(1), h = center.size(2), w = center.size(3);
-    const auto windows = torch::nn::functional::unfold(padded, torch::nn::functional::UnfoldFuncOptions(side))
-                             .view({n, c, side * side, h, w});
-    return torch::einsum("nckhw,nchw->nkhw", {windows, center});
-}
-
 bool adaptive_conv_has_cuda() {
 #ifdef SEGEARTH_WITH_CUDA
     return true;

@@ -7,6 +7,7 @@
 #include "utf8.hpp"
 
 #include <segearth/error.hpp>
+#include <segearth/temporary_output.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -15,7 +16,6 @@
 #include <fstream>
 #include <limits>
 #include <map>
-#include <unistd.h>
 #include <utility>
 #include <vector>
 
@@ -461,11 +461,11 @@ void write_safetensors(const std::filesystem::path& path, const TensorMap& tenso
     std::error_code status_error;
     if (!std::filesystem::is_directory(folder, status_error))
         throw FileError(path.string() + ": the folder " + folder.string() + " does not exist");
-    std::filesystem::path temporary = path;
-    temporary += "." + std::to_string(::getpid()) + ".tmp";
+    TemporaryOutput file(path.string(), ".safetensors");
+    const std::string& temporary = file.temporary();
     try {
         std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-        if (!out) throw FileError(path.string() + ": cannot create " + temporary.string() + ": " + std::strerror(errno));
+        if (!out) throw FileError(path.string() + ": cannot create " + temporary + ": " + std::strerror(errno));
         unsigned char length[8];
         for (int i = 0; i < 8; ++i) length[i] = static_cast<unsigned char>(static_cast<std::uint64_t>(header.size()) >> (8 * i));
         out.write(reinterpret_cast<const char*>(length), 8);
@@ -473,17 +473,11 @@ void write_safetensors(const std::filesystem::path& path, const TensorMap& tenso
         for (const auto& item : items)
             out.write(static_cast<const char*>(item.tensor.data_ptr()), static_cast<std::streamsize>(item.tensor.nbytes()));
         out.close();
-        if (!out) throw FileError(path.string() + ": cannot write " + temporary.string() + " (is the disk full?)");
-        std::filesystem::rename(temporary, path);
+        if (!out) throw FileError(path.string() + ": cannot write " + temporary + " (is the disk full?)");
     } catch (const std::filesystem::filesystem_error& error) {
-        std::error_code ignored;
-        std::filesystem::remove(temporary, ignored);
         throw FileError(path.string() + ": cannot write the file: " + error.code().message());
-    } catch (...) {
-        std::error_code ignored;
-        std::filesystem::remove(temporary, ignored);
-        throw;
     }
+    file.publish(true);
 }
 
 }  // namespace segearth::core

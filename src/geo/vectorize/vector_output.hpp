@@ -3,6 +3,9 @@
 // copied first, so a failure still leaves the original untouched).
 #pragma once
 
+#include <segearth/output_set.hpp>
+#include <segearth/temporary_output.hpp>
+
 #include <ogrsf_frmts.h>
 
 #include <memory>
@@ -11,24 +14,31 @@
 
 namespace segearth::geo {
 
-class VectorOutput {
+class VectorOutput : public PendingOutput {
 public:
     VectorOutput(std::string path, bool overwrite, bool append, std::vector<std::string> layer_creation_options);
-    ~VectorOutput();  ///< removes the temporary file unless committed
+    ~VectorOutput() override;  ///< removes the temporary file unless published
     VectorOutput(const VectorOutput&) = delete;
     VectorOutput& operator=(const VectorOutput&) = delete;
 
     /// A new polygon layer; throws UsageError when it exists (with append: use another -nln prefix).
     OGRLayer* create_layer(const std::string& name, const OGRSpatialReference* srs, bool with_probabilities);
-    /// One transaction for all features (SQLite is slow feature by feature); commit() ends it.
+    /// One transaction for all features (SQLite is slow feature by feature); finish() ends it.
     void begin_writing();
-    void commit();
+    /// Completes the GeoPackage under its temporary name.
+    void finish();
+    /// Renames it into place (after finish()); without overwrite or append, a file that appeared
+    /// meanwhile is not replaced.
+    void publish() override;
+    void check_publishable() const override { file_.check_publishable(replace_); }
+    const std::string& path() const override { return path_; }
 
 private:
-    std::string path_, temporary_;
+    std::string path_;
+    TemporaryOutput file_;
     std::vector<std::string> layer_options_;
     std::unique_ptr<GDALDataset> dataset_;
-    bool committed_ = false, in_transaction_ = false;
+    bool replace_ = false, in_transaction_ = false;
 };
 
 }  // namespace segearth::geo

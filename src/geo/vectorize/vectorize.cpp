@@ -1,6 +1,7 @@
 #include <segearth/geo/vectorize.hpp>
 
 #include "gdal_dataset.hpp"
+#include "gdal_string_list.hpp"
 #include "vectorize/pixel_geometry.hpp"
 #include "vectorize/polygon_cleanup.hpp"
 #include "vectorize/strip_polygonizer.hpp"
@@ -8,12 +9,12 @@
 
 #include <segearth/error.hpp>
 #include <segearth/geo/gdal_setup.hpp>
+#include <segearth/stopwatch.hpp>
 
 #include <gdal_alg.h>
 #include <gdal_priv.h>
 #include <gdal_utils.h>
 
-#include <chrono>
 #include <optional>
 #include <map>
 #include <set>
@@ -111,9 +112,25 @@ std::pair<double, double> probability_stats(GDALRasterBand& probabilities, const
 
 }  // namespace
 
-VectorizeReport vectorize(const std::string& class_raster, const std::string& output, const VectorizeOptions& o,
-                          const VectorizeProgress& progress) {
-    const auto started = std::chrono::steady_clock::now();
+VectorizeReport vectorize(const VectorizeOptions& o, const Progress& progress) {
+    OutputSet outputs;
+    auto report = vectorize_into(o, outputs, progress);
+    outputs.publish();
+    return report;
+}
+
+VectorizeReport vectorize(const std::string& class_raster, const std::string& output, VectorizeOptions o,
+                          const Progress& progress) {
+    o.input = class_raster;
+    o.output = output;
+    return vectorize(o, progress);
+}
+
+VectorizeReport vectorize_into(const VectorizeOptions& o, OutputSet& outputs, const Progress& progress) {
+    const Stopwatch started;
+    validate(o);
+    const std::string& class_raster = o.input;
+    const std::string& output = o.output;
     // Strips are read once, top to bottom: a large block cache would only hold rows already done.
     limit_gdal_cache(64LL * 1024 * 1024);
     ClassRaster classes(class_raster, o.background_index);
@@ -149,10 +166,8 @@ VectorizeReport vectorize(const std::string& class_raster, const std::string& ou
                                       exact(std::min(gt[3], gt[3] + height * gt[5])), exact(gt[0] + width * gt[1]),
                                       exact(std::max(gt[3], gt[3] + height * gt[5]))};
         CPLFree(wkt);
-        std::vector<char*> argv;
-        for (auto& a : args) argv.push_back(a.data());
-        argv.push_back(nullptr);
-        GDALWarpAppOptions* warp = GDALWarpAppOptionsNew(argv.data(), nullptr);
+        GdalStringList argv(std::move(args));
+        GDALWarpAppOptions* warp = GDALWarpAppOptionsNew(argv.get(), nullptr);
         GDALDatasetH source = GDALDataset::ToHandle(pre->dataset.get());
         pre_on_grid.reset(GDALDataset::FromHandle(GDALWarp("", nullptr, 1, &source, warp, nullptr)));
         GDALWarpAppOptionsFree(warp);
@@ -192,7 +207,7 @@ VectorizeReport vectorize(const std::string& class_raster, const std::string& ou
         if (!to_target) throw UsageError("-t_srs " + o.target_srs + ": no transformation from the raster's CRS");
     }
 
-    VectorOutput out(output, o.overwrite, o.append, o.layer_creation_options);
+    auto& out = outputs.add(std::make_unique<VectorOutput>(output, o.overwrite, o.append, o.layer_creation_options));
     std::map<int, OGRLayer*> layer_of;
     VectorizeReport report;
     for (const auto& [value, name] : layers) {
@@ -200,8 +215,6 @@ VectorizeReport vectorize(const std::string& class_raster, const std::string& ou
         layer_of[value] = out.create_layer(layer_name, target ? target.get() : srs, probabilities != nullptr);
         report.polygons_per_layer[layer_name] = 0;
     }
-    if (o.smooth < 0 || o.smooth > 5) throw UsageError("--smooth takes 1 to 5 passes");
-    if (o.smooth > 0 && o.regularize) throw UsageError("give --regularize (buildings) or --smooth (natural classes), not both");
     const CleanupRules rules{o.min_area_m2, o.fill_holes_m2, o.simplify_m, o.regularize, o.regularize_max_area_change,
                              o.smooth};
 
@@ -261,11 +274,11 @@ VectorizeReport vectorize(const std::string& class_raster, const std::string& ou
             for (size_t i = 0; i < n; ++i) selected[i] = layer_of.count(values[i]) > 0;
         }
         polygonizer.add_strip(y, rows, values, selected, y + rows >= height);
-        if (progress && !progress(static_cast<double>(y + rows) / height)) throw Cancelled();
+        segearth::report(progress, static_cast<double>(y + rows) / height);
     }
-    out.commit();
+    out.finish();
     report.pieces_merged = polygonizer.pieces_merged();
-    report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    report.seconds = started.seconds();
     return report;
 }
 

@@ -8,25 +8,12 @@
 
 #include <segearth/core/clip/attention_kind.hpp>
 #include <segearth/core/clip_model.hpp>
+#include <segearth/core/segmenter/segmenter_types.hpp>
 #include <segearth/core/upsampler/jbu.hpp>
 
 #include <string>
 
 namespace segearth::core {
-
-/// How patch features reach the window's resolution.
-enum class UpsamplerKind {
-    simfeatup,  ///< the learned jbu_one upsampler (METHOD.md 4)
-    bilinear,   ///< features resized bilinearly to the window, then compared with the queries
-    none,       ///< logits at the token grid, resized bilinearly to the window (METHOD.md 5)
-};
-const char* to_string(UpsamplerKind kind);
-
-/// Where the time of logits() went, in seconds (on CUDA, measured after a synchronisation).
-struct WindowTimings {
-    double clip = 0, upsampler = 0, similarity = 0;
-    int64_t windows = 0;
-};
 
 struct WindowSegmenterOptions {
     AttentionKind attention = AttentionKind::segearth;
@@ -48,7 +35,6 @@ public:
     int64_t query_count() const { return text_queries_.size(0); }
     int64_t patch_size() const;
     torch::Device device() const;
-    UpsamplerKind upsampler_kind() const { return kind_; }
     const WindowSegmenterOptions& options() const { return options_; }
     const WindowTimings& timings() const { return timings_; }
 

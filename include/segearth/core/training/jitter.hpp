@@ -8,18 +8,14 @@
 //   auto upsampled_j = apply_jitter(upsampled, j, 20);
 #pragma once
 
+#include <segearth/core/training/trainer_options.hpp>
+
 #include <torch/types.h>
 
 #include <cstdint>
 #include <random>
 
 namespace segearth::core {
-
-struct JitterOptions {
-    int64_t max_pad = 20;   ///< reflection padding in pixels before zooming
-    double max_zoom = 2.0;  ///< zoom z ~ U(1, max_zoom) with probability 0.5, else 1
-    bool flips = true;      ///< horizontal flip with probability 0.5
-};
 
 struct Jitter {
     double zoom = 1.0;

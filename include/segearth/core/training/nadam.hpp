@@ -3,6 +3,7 @@
 // saved and restored, so training resumes exactly where it stopped.
 #pragma once
 
+#include <segearth/core/training/trainer_options.hpp>
 #include <segearth/core/weights.hpp>
 
 #include <torch/types.h>
@@ -12,10 +13,6 @@
 #include <vector>
 
 namespace segearth::core {
-
-struct NAdamOptions {
-    double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0, momentum_decay = 4e-3;
-};
 
 class NAdam {
 public:

@@ -11,6 +11,7 @@
 #include <segearth/core/training/jitter.hpp>
 #include <segearth/core/training/nadam.hpp>
 #include <segearth/core/training/simfeatup_objective.hpp>
+#include <segearth/core/training/trainer_options.hpp>
 #include <segearth/core/upsampler/jbu.hpp>
 
 #include <filesystem>
@@ -20,33 +21,6 @@
 #include <string>
 
 namespace segearth::core {
-
-struct TrainerOptions {
-    int64_t n_jitters = 5;
-    JitterOptions jitter;
-    int64_t projection_dim = 30;
-    double image_weight = 0.1;  ///< gamma: weight of the content retention loss
-    NAdamOptions optimizer;     ///< lr 1e-3
-    int64_t clip_grad_steps = 10;  ///< the first steps clip the gradient norm ...
-    double clip_grad_norm = 1e-4;  ///< ... to this
-    uint64_t seed = 0;             ///< seeds the jitters and libtorch's generator (projections, masks, dropout)
-};
-
-/// Where a step's time went, in seconds (on CUDA, measured after synchronising).
-struct StepTimings {
-    double clip = 0;               ///< frozen CLIP features of the batch and of every jittered batch
-    double upsampler_forward = 0;  ///< the upsampler, every jitter
-    double losses = 0;             ///< jitter, downsampler, scale net, CRN
-    double backward = 0;           ///< autograd through all of them
-    double optimizer = 0;          ///< clipping and the NAdam update
-};
-
-struct StepResult {
-    int64_t step = 0;  ///< 1-based index of the step just taken
-    double loss = 0, reconstruction = 0, image = 0;  ///< summed over the jitters (each / n_jitters)
-    double projected_mse = 0;  ///< mean over the jitters of the unweighted projected residual (diagnostic)
-    StepTimings timings;
-};
 
 /// Colour pictures of what the upsampler does to one image: the image, CLIP's low-resolution
 /// features and the upsampled ones, the two feature maps mapped to RGB by the same 3-component PCA.

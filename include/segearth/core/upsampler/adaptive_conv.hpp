@@ -19,11 +19,6 @@ torch::Tensor adaptive_conv(const torch::Tensor& padded, const torch::Tensor& ke
 /// padded (N, C, H+2r, W+2r), center (N, C, H, W) -> (N, (2r+1)^2, H, W). Gradients for both inputs.
 torch::Tensor local_correlation(const torch::Tensor& padded, const torch::Tensor& center);
 
-/// The same operators written with unfold and einsum: memory grows with C x taps x H x W, so for
-/// tests and benchmarks at small sizes only.
-torch::Tensor adaptive_conv_reference(const torch::Tensor& padded, const torch::Tensor& kernel);
-torch::Tensor local_correlation_reference(const torch::Tensor& padded, const torch::Tensor& center);
-
 /// True when the CUDA kernels were compiled into this build.
 bool adaptive_conv_has_cuda();
 

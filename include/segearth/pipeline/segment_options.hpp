@@ -1,0 +1,60 @@
+// What `segearth segment` takes, as typed values, and its options declared once: the CLI, --help,
+// --json-usage and validate() all come from segment_command().
+#pragma once
+
+#include <segearth/core/clip/attention_kind.hpp>
+#include <segearth/core/segmenter/segmenter_types.hpp>
+#include <segearth/geo/output_raster.hpp>
+#include <segearth/geo/scene_reader.hpp>
+#include <segearth/options/option_table.hpp>
+#include <segearth/pipeline/class_setup.hpp>
+#include <segearth/pipeline/device.hpp>
+#include <segearth/pipeline/streaming_options.hpp>
+
+#include <string>
+#include <vector>
+
+namespace segearth::pipeline {
+
+/// Where the classes are written: the input's own grid or the working grid the model saw.
+enum class OutputGrid { native, working };
+const options::EnumNames<OutputGrid>& output_grids();
+
+/// --upsampler PATH|bilinear|none: how features reach the window's resolution.
+struct UpsamplerChoice {
+    core::UpsamplerKind kind = core::UpsamplerKind::simfeatup;
+    /// simfeatup: the weights; empty: $SEGEARTH_UPSAMPLER, and without it bilinear (with a note).
+    std::string path;
+};
+
+struct SegmentOptions {
+    std::string input, output;
+    // Model and assets: empty paths mean the environment, then the data folders.
+    std::string clip, vocab, templates;
+    UpsamplerChoice upsampler;
+    ClassRequest classes;
+    double cls_lambda = -0.3, logit_scale = 50.0;
+    core::AttentionKind attention = core::AttentionKind::segearth;
+    DeviceChoice device;
+    int threads = 0;              ///< 0: every core
+    StreamingOptions streaming;   ///< window, stride, batch, ram (output size is set from the grid)
+    geo::SceneReadOptions read;   ///< bands, scaling, working grid
+    OutputGrid output_grid = OutputGrid::native;
+    geo::RasterFormat format = geo::RasterFormat::gtiff;
+    std::vector<std::string> creation_options;
+    std::string probabilities, confidence;
+    /// Byte stores round(254 p) with scale 1/254, so that 255 stays free for nodata.
+    geo::PixelType probabilities_type = geo::PixelType::float32;
+    std::string vector;  ///< --vector OUT.gpkg: polygons of every class but the background, from the result
+    bool overwrite = false;
+    std::string text_cache_dir;  ///< "" : the user cache folder; "-" : no cache
+};
+
+/// The command, its texts and its options table.
+const options::Command<SegmentOptions>& segment_command();
+
+/// Every check that needs no file: the declared ranges and choices, then the rules between options.
+/// Throws UsageError naming the flag, with the CLI's own words.
+void validate(const SegmentOptions& options);
+
+}  // namespace segearth::pipeline

@@ -1,0 +1,29 @@
+// The streaming scheduler's settings and statistics as plain data (no torch): what segment's
+// options and report carry. The scheduler itself is streaming_segmentation.hpp.
+#pragma once
+
+#include <segearth/progress.hpp>
+
+#include <cstdint>
+
+namespace segearth::pipeline {
+
+struct StreamingOptions {
+    int64_t window = 224, stride = 112;
+    int64_t batch = 1;                        ///< windows per forward
+    int64_t output_width = 0, output_height = 0;  ///< 0: the working grid's
+    int64_t ram_mb = 2048;                    ///< budget for the working buffers and the model
+    int64_t max_panel_columns = 0;            ///< > 0: cap on a panel's working width (tests, benchmarks)
+};
+
+struct StreamingStats {
+    int64_t windows_total = 0, windows_computed = 0, windows_skipped_nodata = 0;
+    int64_t panels = 0;
+    double read_seconds = 0, model_seconds = 0, stitch_seconds = 0, decide_seconds = 0, write_seconds = 0;
+    double total_seconds = 0;
+};
+
+/// Throws UsageError naming the flag when window/stride/batch/ram are unusable.
+void validate(const StreamingOptions& options);
+
+}  // namespace segearth::pipeline

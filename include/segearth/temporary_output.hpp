@@ -1,0 +1,38 @@
+// One output file written the way users can trust: under a temporary name in its destination folder
+// (OUT.part-PID plus a suffix that keeps the driver's extension), renamed into place only when
+// complete, removed when abandoned. A crash or Ctrl-C never leaves a file that looks finished.
+//
+//   TemporaryOutput out("classes.tif", ".gtiff");  // out.temporary(): classes.tif.part-1234.gtiff
+//   write(out.temporary());
+//   out.publish(overwrite);                        // rename; without it the destructor removes it
+#pragma once
+
+#include <string>
+
+namespace segearth {
+
+class TemporaryOutput {
+public:
+    explicit TemporaryOutput(std::string path, const std::string& suffix = {});
+    ~TemporaryOutput();  ///< removes the temporary file (and its .aux.xml) unless published
+    TemporaryOutput(const TemporaryOutput&) = delete;
+    TemporaryOutput& operator=(const TemporaryOutput&) = delete;
+
+    const std::string& path() const { return path_; }
+    const std::string& temporary() const { return temporary_; }
+
+    /// Renames the temporary file into place. Without `replace`, a file that appeared at `path`
+    /// since the run started is not replaced: UsageError. Throws FileError when the rename fails.
+    void publish(bool replace);
+    /// What publish(replace) would refuse, checked without renaming: UsageError or FileError.
+    void check_publishable(bool replace) const;
+    /// Removes the temporary file now.
+    void discard();
+    bool published() const { return published_; }
+
+private:
+    std::string path_, temporary_;
+    bool published_ = false;
+};
+
+}  // namespace segearth

@@ -1,0 +1,22 @@
+// The enum name tables of the model side: one spelling per value.
+#include <segearth/core/clip/attention_kind.hpp>
+#include <segearth/core/segmenter/segmenter_types.hpp>
+
+namespace segearth::core {
+
+const options::EnumNames<AttentionKind>& attention_kinds() {
+    static const options::EnumNames<AttentionKind> names{{AttentionKind::segearth, "segearth"},
+                                                         {AttentionKind::clearclip, "clearclip"},
+                                                         {AttentionKind::sclip, "sclip"},
+                                                         {AttentionKind::maskclip, "maskclip"},
+                                                         {AttentionKind::vanilla, "vanilla"}};
+    return names;
+}
+
+const options::EnumNames<UpsamplerKind>& upsampler_kinds() {
+    static const options::EnumNames<UpsamplerKind> names{
+        {UpsamplerKind::simfeatup, "simfeatup"}, {UpsamplerKind::bilinear, "bilinear"}, {UpsamplerKind::none, "none"}};
+    return names;
+}
+
+}  // namespace segearth::core

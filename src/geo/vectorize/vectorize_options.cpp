@@ -1,0 +1,96 @@
+// vectorize's options, declared once.
+#include <segearth/geo/vectorize.hpp>
+
+namespace segearth::geo {
+namespace {
+
+options::Command<VectorizeOptions> make_command() {
+    options::Command<VectorizeOptions> c{
+        "vectorize",
+        "class raster to cleaned GeoPackage polygons, one layer per class",
+        "CLASSES.tif OUT.gpkg [options]",
+        "Turns a class raster (segearth segment's output, or any single-band integer raster) into valid polygons in a "
+        "GeoPackage, one layer per class, with class_id, class_name, area_m2 and perimeter_m. GDAL polygonizes it in "
+        "strips; polygons cut at strip borders are joined with GEOS, so memory does not grow with the raster.",
+        {}};
+    auto& t = c.options;
+    t.text("input", &VectorizeOptions::input).positional().required().value_name("CLASSES.tif").input_path()
+        .help("the class raster");
+    t.text("output", &VectorizeOptions::output).positional().required().value_name("OUT.gpkg").output_path()
+        .help("the GeoPackage");
+
+    t.group("Classes and layers");
+    t.texts("class", &VectorizeOptions::classes)
+        .value_name("NAME|ID")
+        .help("a class to vectorize (repeatable); default: every class but the background");
+    t.integer("bg-index", [](auto& o) -> auto& { return o.background_index; })
+        .value_name("I")
+        .at_least(-1)
+        .help("the background class (-1: the raster's SEGEARTH_BG_INDEX, else 0)");
+    t.text("nln", &VectorizeOptions::layer_prefix)
+        .gdal_style()
+        .value_name("PREFIX")
+        .help("prefix of the layer names (layers are named after the classes)");
+    t.texts("lco", &VectorizeOptions::layer_creation_options).gdal_style().value_name("NAME=VALUE")
+        .help("layer creation option");
+    t.flag("overwrite", &VectorizeOptions::overwrite).help("replace an existing output");
+    t.flag("append", &VectorizeOptions::append).help("add the layers to an existing GeoPackage");
+    t.flag("eight", &VectorizeOptions::eight_connected)
+        .short_name("8")
+        .help("8-connectivity (diagonal pixels join regions)");
+
+    t.group("Clean-up (in this order; sizes in metres)");
+    t.number("min-area", &VectorizeOptions::min_area_m2).value_name("M2").unit("m2").at_least(0)
+        .help("drop polygons smaller than M2 square metres");
+    t.number("fill-holes", &VectorizeOptions::fill_holes_m2).value_name("M2").unit("m2").at_least(0)
+        .help("fill holes smaller than M2 square metres");
+    t.number("simplify", &VectorizeOptions::simplify_m).value_name("M").unit("m").at_least(0)
+        .help("topology-preserving simplification, tolerance M metres");
+    t.flag("regularize", &VectorizeOptions::regularize)
+        .help("building footprints: right-angled outlines along each polygon's dominant direction");
+    t.number("regularize-max-change", &VectorizeOptions::regularize_max_area_change)
+        .value_name("F")
+        .at_least(0)
+        .help("keep a polygon unregularised when its area would change by more than this fraction");
+    t.integer("smooth", &VectorizeOptions::smooth)
+        .value_name("N")
+        .at_least(0)
+        .at_most(5)
+        .message("--smooth takes 1 to 5 passes")
+        .help("natural classes (water, vegetation): N passes (1-5) of Chaikin corner cutting, rounding pixel steps");
+
+    t.group("Attributes, CRS, flood mapping");
+    t.text("probabilities", &VectorizeOptions::probabilities)
+        .value_name("FILE")
+        .input_path()
+        .help("segment's --probabilities raster: adds mean_prob and max_prob per polygon");
+    t.text("t_srs", &VectorizeOptions::target_srs).gdal_style().value_name("CRS")
+        .help("write the polygons in this CRS");
+    t.text("pre-event", &VectorizeOptions::pre_event)
+        .value_name("FILE")
+        .input_path()
+        .help("flood mapping: a class raster from before the event; only new water is written (layer new_water)");
+    t.text("water-class", &VectorizeOptions::water_class).value_name("NAME|ID").help("the water class in both rasters");
+    t.integer("strip-rows", &VectorizeOptions::strip_rows)
+        .value_name("N")
+        .at_least(0)
+        .help("rows polygonized at once (0: 256 or the block height)");
+    return c;
+}
+
+}  // namespace
+
+const options::Command<VectorizeOptions>& vectorize_command() {
+    static const auto command = make_command();
+    return command;
+}
+
+void validate(const VectorizeOptions& o) {
+    if (o.input.empty() || o.output.empty())
+        throw UsageError("vectorize needs CLASSES.tif and OUT.gpkg (see segearth vectorize --help)");
+    vectorize_command().options.check(o);
+    if (o.smooth > 0 && o.regularize) throw UsageError("give --regularize (buildings) or --smooth (natural classes), not both");
+    if (o.overwrite && o.append) throw UsageError("give either --overwrite or --append, not both");
+}
+
+}  // namespace segearth::geo

@@ -1,0 +1,196 @@
+// segment's options, declared once.
+#include <segearth/pipeline/segment_options.hpp>
+
+#include <segearth/error.hpp>
+
+namespace segearth::pipeline {
+namespace {
+
+using options::ValueType;
+
+void declare_model(options::OptionTable<SegmentOptions>& t) {
+    t.group("Model");
+    t.text("clip", &SegmentOptions::clip)
+        .value_name("PATH")
+        .input_path()
+        .help("CLIP weights: OpenAI's ViT-B-16.pt, a torch.save/safetensors state dict (default: $SEGEARTH_CLIP, then "
+              "ViT-B-16.pt in the data folders)");
+    t.custom("upsampler", ValueType::text,
+             [](SegmentOptions& o, const std::vector<std::string>& v) {
+                 const auto& text = v.back();
+                 if (text == "simfeatup")
+                     throw UsageError("--upsampler simfeatup needs the weights: give --upsampler PATH (the authors' "
+                                      ".ckpt or a file from 'segearth train')");
+                 if (text == "bilinear" || text == "none") o.upsampler = {core::upsampler_kinds().parse(text, "--upsampler"), ""};
+                 else o.upsampler = {core::UpsamplerKind::simfeatup, text};
+             },
+             [](const SegmentOptions& o) -> std::optional<std::string> {
+                 if (o.upsampler.kind != core::UpsamplerKind::simfeatup) return std::string(core::to_string(o.upsampler.kind));
+                 if (o.upsampler.path.empty()) return std::nullopt;
+                 return o.upsampler.path;
+             })
+        .value_name("PATH|bilinear|none")
+        .input_path()
+        .help("SimFeatUp weights (the authors' .ckpt or a 'segearth train' file; default $SEGEARTH_UPSAMPLER), or "
+              "bilinear feature upsampling, or none (logits at the token grid, resized). Without weights: bilinear");
+    t.text("vocab", &SegmentOptions::vocab)
+        .value_name("PATH")
+        .input_path()
+        .help("CLIP BPE vocabulary (default: $SEGEARTH_VOCAB, then the data folders)");
+    t.text("templates", &SegmentOptions::templates)
+        .value_name("PATH")
+        .input_path()
+        .help("prompt templates (default: $SEGEARTH_TEMPLATES, then the data folders)");
+    t.choice("attention", &SegmentOptions::attention, core::attention_kinds())
+        .value_name("NAME")
+        .help("last-block attention: segearth, clearclip, sclip, maskclip or vanilla (the paper's baselines)");
+    t.number("cls-lambda", &SegmentOptions::cls_lambda)
+        .value_name("L")
+        .help("weight of the [CLS] similarity added to every pixel (0: no bias subtraction)");
+    t.number("logit-scale", &SegmentOptions::logit_scale).value_name("S").above(0).help("softmax temperature");
+}
+
+void declare_classes(options::OptionTable<SegmentOptions>& t) {
+    t.group("Classes");
+    t.custom("classes", ValueType::text,
+             [](SegmentOptions& o, const std::vector<std::string>& v) {
+                 if (v.back().empty())
+                     throw UsageError("--classes is empty: name at least one class, e.g. --classes \"building;water\"");
+                 o.classes.classes = v.back();
+             },
+             [](const SegmentOptions& o) -> std::optional<std::string> {
+                 if (o.classes.classes.empty()) return std::nullopt;
+                 return o.classes.classes;
+             })
+        .value_name("\"a,b;c;d\"")
+        .help("classes separated by ';', synonyms of one class by ','");
+    t.text("classes-file", [](auto& o) -> auto& { return o.classes.classes_file; })
+        .value_name("FILE")
+        .input_path()
+        .help("one class per line, synonyms separated by ','");
+    t.text("preset", [](auto& o) -> auto& { return o.classes.preset; })
+        .value_name("NAME")
+        .help("a class list with the paper's threshold: landcover (OpenEarthMap), building, road, water");
+    t.number("prob-threshold", [](auto& o) -> auto& { return o.classes.prob_threshold; })
+        .value_name("P")
+        .at_least(0)
+        .at_most(1)
+        .help("a pixel whose best class probability is below P gets the background class (default 0, or the "
+              "preset's)");
+    t.integer("bg-index", [](auto& o) -> auto& { return o.classes.bg_index; })
+        .value_name("I")
+        .at_least(0)
+        .help("the background class's index (default 0, or the preset's)");
+}
+
+void declare_input(options::OptionTable<SegmentOptions>& t) {
+    t.include(geo::scene_read_option_table(), &SegmentOptions::read);
+    t.integer("window", [](auto& o) -> auto& { return o.streaming.window; })
+        .value_name("PX")
+        .unit("px")
+        .at_least(1)
+        .message("--window must be at least 1 pixel")
+        .help("window size on the working grid");
+    t.integer("stride", [](auto& o) -> auto& { return o.streaming.stride; })
+        .value_name("PX")
+        .unit("px")
+        .help("window stride (at least 1 and smaller than the window)");
+}
+
+void declare_output(options::OptionTable<SegmentOptions>& t) {
+    t.group("Output");
+    t.choice("of", &SegmentOptions::format, geo::raster_formats()).gdal_style().value_name("FORMAT").help("output format");
+    t.texts("co", &SegmentOptions::creation_options)
+        .gdal_style()
+        .value_name("NAME=VALUE")
+        .help("creation option (repeatable)");
+    t.choice("output-grid", &SegmentOptions::output_grid, output_grids())
+        .value_name("native|working")
+        .help("write on the input's grid or on the working grid");
+    t.text("probabilities", &SegmentOptions::probabilities)
+        .value_name("FILE")
+        .output_path()
+        .help("per-class probabilities, one band per class");
+    t.choice("probabilities-type", &SegmentOptions::probabilities_type, geo::pixel_types())
+        .value_name("Float32|Byte")
+        .help("Float32 (nodata -1), or Byte: round(254 p) with scale 1/254 (nodata 255)");
+    t.text("confidence", &SegmentOptions::confidence)
+        .value_name("FILE")
+        .output_path()
+        .help("the winning class's probability (Float32)");
+    t.text("vector", &SegmentOptions::vector)
+        .value_name("OUT.gpkg")
+        .output_path()
+        .help("also polygonize the result: one GeoPackage layer per class but the background (see segearth "
+              "vectorize for clean-up options)");
+    t.flag("overwrite", &SegmentOptions::overwrite).help("replace existing outputs");
+}
+
+void declare_running(options::OptionTable<SegmentOptions>& t) {
+    t.group("Running");
+    t.custom("device", ValueType::text,
+             [](SegmentOptions& o, const std::vector<std::string>& v) { o.device = DeviceChoice::parse(v.back()); },
+             [](const SegmentOptions& o) -> std::optional<std::string> { return o.device.name(); })
+        .value_name("auto|cpu|cuda[:N]")
+        .help("where the model runs");
+    t.integer("threads", &SegmentOptions::threads)
+        .value_name("N")
+        .at_least(0)
+        .help("CPU threads (0: all cores)");
+    t.integer("batch", [](auto& o) -> auto& { return o.streaming.batch; })
+        .value_name("N")
+        .at_least(1)
+        .help("windows per forward pass");
+    t.integer("ram", [](auto& o) -> auto& { return o.streaming.ram_mb; })
+        .value_name("MB")
+        .unit("MB")
+        .at_least(64)
+        .message("--ram {}: give at least 64 (MB)")
+        .help("memory budget for the scene buffers and the model");
+    t.text("text-cache", &SegmentOptions::text_cache_dir)
+        .value_name("DIR")
+        .help("where text embeddings are cached ('-' for none; default: the user cache folder)");
+}
+
+options::Command<SegmentOptions> make_command() {
+    options::Command<SegmentOptions> c{
+        "segment",
+        "segment a raster into named classes (class GeoTIFF on the input's grid)",
+        "INPUT OUTPUT --classes \"a,b;c\" [options]",
+        "Segments a raster GDAL can read into the named classes (SegEarth-OV: CLIP with a modulated last block, "
+        "SimFeatUp, [CLS] bias subtraction, 224 px windows every 112 px). OUTPUT is a Byte class raster on the input's "
+        "grid (nodata 255) with class names, colours and the settings in its metadata.",
+        {}};
+    auto& t = c.options;
+    t.text("input", &SegmentOptions::input).positional().required().value_name("INPUT").input_path()
+        .help("the scene: any raster GDAL reads");
+    t.text("output", &SegmentOptions::output).positional().required().value_name("OUTPUT").output_path()
+        .help("the class raster");
+    declare_model(t);
+    declare_classes(t);
+    declare_input(t);
+    declare_output(t);
+    declare_running(t);
+    return c;
+}
+
+}  // namespace
+
+const options::EnumNames<OutputGrid>& output_grids() {
+    static const options::EnumNames<OutputGrid> names{{OutputGrid::native, "native"}, {OutputGrid::working, "working"}};
+    return names;
+}
+
+const options::Command<SegmentOptions>& segment_command() {
+    static const auto command = make_command();
+    return command;
+}
+
+void validate(const SegmentOptions& o) {
+    if (o.input.empty() || o.output.empty())
+        throw UsageError("segment needs INPUT and OUTPUT (see segearth segment --help)");
+    segment_command().options.check(o);
+    validate(o.streaming);
+}
+
+}  // namespace segearth::pipeline
