@@ -9,11 +9,11 @@
 #include <segearth/core/text_queries.hpp>
 #include <segearth/core/tokenizer.hpp>
 #include <segearth/core/upsampler/upsampler_file.hpp>
-#include <segearth/pipeline/streaming_segmentation.hpp>
 #include <segearth/error.hpp>
 #include <segearth/geo/gdal_setup.hpp>
 #include <segearth/geo/output_raster.hpp>
 #include <segearth/geo/vectorize.hpp>
+#include <segearth/pipeline/streaming_segmentation.hpp>
 #include <segearth/stopwatch.hpp>
 
 #include <torch/cuda.h>
