@@ -13,6 +13,7 @@
 #include <segearth/geo/gdal_setup.hpp>
 #include <segearth/geo/output_raster.hpp>
 #include <segearth/geo/vectorize.hpp>
+#include <segearth/output_safety.hpp>
 #include <segearth/pipeline/streaming_segmentation.hpp>
 #include <segearth/stopwatch.hpp>
 
@@ -118,23 +119,11 @@ Upsampling resolve_upsampler(const UpsamplerChoice& choice, std::string& notes) 
     return {core::UpsamplerKind::simfeatup, core::find_asset(core::upsampler_weights_asset(), choice.path)};
 }
 
-bool same_file(const std::string& a, const std::string& b) {
-    std::error_code ec;
-    return fs::equivalent(a, b, ec) || fs::absolute(a).lexically_normal() == fs::absolute(b).lexically_normal();
-}
-
-// Every output is checked before anything slow happens: not the input, not twice, its folder there,
-// not an existing file without --overwrite.
+// Every output is checked before anything slow happens: its folder there, not an existing file
+// without --overwrite.
 void check_outputs(const SegmentOptions& o) {
-    std::vector<std::string> outputs{o.output};
-    for (const auto* extra : {&o.vector, &o.probabilities, &o.confidence})
-        if (!extra->empty()) outputs.push_back(*extra);
-    for (size_t i = 0; i < outputs.size(); ++i) {
-        geo::check_output_path(outputs[i], o.overwrite, "output");
-        if (same_file(outputs[i], o.input)) throw UsageError(outputs[i] + " is the input: choose another output name");
-        for (size_t j = 0; j < i; ++j)
-            if (same_file(outputs[i], outputs[j])) throw UsageError(outputs[i] + " is given as two different outputs");
-    }
+    for (const auto* path : {&o.output, &o.vector, &o.probabilities, &o.confidence})
+        if (!path->empty()) geo::check_output_path(*path, o.overwrite, "output");
 }
 
 // What the plan phase settles: everything checked and located, nothing loaded or written.
@@ -162,10 +151,30 @@ SegmentPlan plan(const SegmentOptions& o, SegmentReport& report) {
     geo::limit_gdal_cache(o.streaming.ram_mb * 1024 * 1024 / 8);
     p.reader = std::make_unique<geo::SceneReader>(o.input, o.read);
     p.device = choose_device(o.device);
+    // No output, nor the .aux.xml GDAL may write beside it, lands on an input: first the inputs as
+    // given, then (below) as found in the environment or the data folders.
+    std::vector<NamedPath> outputs;
+    for (const auto& [what, path] : {std::pair{"OUTPUT", &o.output}, {"--probabilities", &o.probabilities},
+                                     {"--confidence", &o.confidence}, {"--vector", &o.vector}})
+        if (!path->empty()) outputs.push_back({what, *path});
+    for (size_t i = 0, n = outputs.size(); i < n; ++i)
+        outputs.push_back({outputs[i].what + "'s sidecar", outputs[i].path + ".aux.xml"});
+    refuse_outputs_onto_inputs(outputs, {{"INPUT", o.input},
+                                         {"--clip", o.clip},
+                                         {"--upsampler", o.upsampler.path},
+                                         {"--vocab", o.vocab},
+                                         {"--templates", o.templates},
+                                         {"--classes-file", o.classes.classes_file}});
     p.clip = core::find_asset(core::clip_weights_asset(), o.clip);
     p.upsampling = resolve_upsampler(o.upsampler, report.notes);
     p.vocab = core::find_asset(core::bpe_vocabulary_asset(), o.vocab);
     p.templates = core::find_asset(core::prompt_templates_asset(), o.templates);
+    refuse_outputs_onto_inputs(outputs, {{"INPUT", o.input},
+                                         {"--clip", p.clip.string()},
+                                         {"--upsampler", p.upsampling.path.string()},
+                                         {"--vocab", p.vocab.string()},
+                                         {"--templates", p.templates.string()},
+                                         {"--classes-file", o.classes.classes_file}});
 
     const auto& working = p.reader->working_grid();
     const auto& out_grid = o.output_grid == OutputGrid::working ? working : p.reader->native_grid();

@@ -12,6 +12,7 @@
 #include <segearth/error.hpp>
 #include <segearth/geo/image_sources.hpp>
 #include <segearth/geo/rgb_png.hpp>
+#include <segearth/output_safety.hpp>
 #include <segearth/stopwatch.hpp>
 #include <segearth/temporary_output.hpp>
 
@@ -173,6 +174,14 @@ TrainReport run_train(const TrainOptions& o, const Progress& progress) {
     report.checkpoint = checkpoint;
     report.device = device.str();
     const auto paths = geo::expand_image_sources(o.images);
+    // No output lands on an input: the CLIP weights, an image, a list file, or a checkpoint other
+    // than the one this run continues (which it replaces by design).
+    std::vector<NamedPath> inputs{{"--clip", clip_path.string()}};
+    for (const auto& source : o.images) inputs.push_back({"--images", source});
+    for (const auto& image : paths) inputs.push_back({"--images", image});
+    const bool resuming_own_checkpoint = !o.resume.empty() && same_file(o.resume, checkpoint);
+    if (!resuming_own_checkpoint) inputs.push_back({"--resume", o.resume});
+    refuse_outputs_onto_inputs({{"--out", o.out}, {"the checkpoint", checkpoint}, {"--log", o.log_csv}}, inputs);
     auto clip = core::load_clip(clip_path, device);
     const int64_t patch = clip.info.config.vision.patch_size;
     if (o.crop < 2 * patch || o.crop % patch != 0)

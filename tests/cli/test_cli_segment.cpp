@@ -221,7 +221,7 @@ TEST_CASE("segment: every bad input is a clear error and leaves no file behind")
         {{"segment", input.string(), out, "--classes", "a;b", "-of", "PNG"}, 2,
          "-of PNG: use GTiff or COG"},
         {{"segment", input.string(), input.string(), "--classes", "a;b", "--overwrite"}, 2,
-         input.string() + " is the input: choose another output name"},
+         "OUTPUT " + input.string() + " is the run's input (INPUT " + input.string() + "): choose another output name"},
         {{"segment", input.string(), out, "--classes", "a;b", "--probabilities", (dir / "p.tif").string(),
           "--probabilities-type", "Int16"},
          2, "--probabilities-type Int16: use Float32 or Byte"},

@@ -9,6 +9,7 @@
 
 #include <segearth/error.hpp>
 #include <segearth/geo/gdal_setup.hpp>
+#include <segearth/output_safety.hpp>
 #include <segearth/stopwatch.hpp>
 
 #include <gdal_alg.h>
@@ -131,6 +132,9 @@ VectorizeReport vectorize_into(const VectorizeOptions& o, OutputSet& outputs, co
     validate(o);
     const std::string& class_raster = o.input;
     const std::string& output = o.output;
+    refuse_outputs_onto_inputs({{"OUT.gpkg", output}},
+                               {{"CLASSES.tif", class_raster}, {"--probabilities", o.probabilities},
+                                {"--pre-event", o.pre_event}});
     // Strips are read once, top to bottom: a large block cache would only hold rows already done.
     limit_gdal_cache(64LL * 1024 * 1024);
     ClassRaster classes(class_raster, o.background_index);

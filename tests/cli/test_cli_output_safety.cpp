@@ -1,0 +1,129 @@
+// The output-safety rule, for every command: each output flag pointed at each input of the run
+// (directly, through "..", through a symlink) is refused before anything is written, and every
+// input is left byte for byte as it was.
+#include <doctest/doctest.h>
+
+#include "koeln_files.hpp"
+#include "run_segearth.hpp"
+#include "support/test_paths.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+using segearth::test::fixture;
+using segearth::test::run_segearth;
+using segearth::test::scratch_dir;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string bytes(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+// Every file of the folder and its content, to compare before and after.
+std::map<std::string, std::string> snapshot(const fs::path& dir) {
+    std::map<std::string, std::string> files;
+    for (const auto& e : fs::recursive_directory_iterator(dir))
+        if (e.is_regular_file() || e.is_symlink()) files[e.path().string()] = bytes(e.path());
+    return files;
+}
+
+void refused_and_unchanged(const fs::path& dir, const std::vector<std::string>& args) {
+    const auto before = snapshot(dir);
+    const auto r = run_segearth(args);
+    CAPTURE(r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("is the run's input") != std::string::npos);
+    CHECK(snapshot(dir) == before);
+}
+
+fs::path copy_to(const fs::path& from, const fs::path& to) {
+    fs::copy_file(from, to, fs::copy_options::overwrite_existing);
+    return to;
+}
+
+}  // namespace
+
+TEST_CASE("segment: no output flag may name an input, however it is spelled") {
+    const auto dir = scratch_dir("cli_safety_segment");
+    const auto input = segearth::test::translate_koeln(dir / "crop.tif", {"-srcwin", "0", "0", "64", "64"});
+    const auto clip = copy_to(fixture("tiny_clip.safetensors"), dir / "clip.safetensors");
+    const auto upsampler = copy_to(fixture("upsampler.safetensors"), dir / "up.safetensors");
+    const auto vocab = copy_to(segearth::test::data_file("bpe_simple_vocab_16e6.txt.gz"), dir / "bpe.txt.gz");
+    const auto templates = copy_to(segearth::test::data_file("imagenet_templates.txt"), dir / "templates.txt");
+    { std::ofstream(dir / "classes.txt") << "building\nwater\n"; }
+    fs::create_directories(dir / "sub");
+    fs::create_symlink(input, dir / "link.tif");
+    const std::vector<std::string> base{"segment", "--classes-file", (dir / "classes.txt").string(), "--clip",
+                                        clip.string(), "--upsampler", upsampler.string(), "--vocab", vocab.string(),
+                                        "--templates", templates.string(), "--text-cache", "-", "--overwrite", "-q"};
+    const std::vector<std::string> inputs{input.string(),
+                                          clip.string(),
+                                          upsampler.string(),
+                                          vocab.string(),
+                                          templates.string(),
+                                          (dir / "classes.txt").string(),
+                                          (dir / "sub" / ".." / "crop.tif").string(),
+                                          (dir / "link.tif").string()};
+    const auto out = (dir / "out.tif").string();
+    for (const auto& target : inputs) {
+        CAPTURE(target);
+        // OUTPUT itself, then each optional output.
+        auto args = base;
+        args.insert(args.begin() + 1, input.string());
+        args.insert(args.begin() + 2, target);
+        refused_and_unchanged(dir, args);
+        for (const char* flag : {"--probabilities", "--confidence", "--vector"}) {
+            CAPTURE(flag);
+            auto with = base;
+            with.insert(with.begin() + 1, input.string());
+            with.insert(with.begin() + 2, out);
+            with.push_back(flag);
+            with.push_back(target);
+            refused_and_unchanged(dir, with);
+        }
+    }
+}
+
+TEST_CASE("train: --out and --log may not name the CLIP weights, an image or a list of images") {
+    const auto dir = scratch_dir("cli_safety_train");
+    const auto image = segearth::test::translate_koeln(dir / "tile.tif", {"-srcwin", "0", "0", "96", "96"});
+    const auto listed = segearth::test::translate_koeln(dir / "listed.tif", {"-srcwin", "96", "0", "96", "96"});
+    const auto clip = copy_to(fixture("tiny_clip.safetensors"), dir / "clip.safetensors");
+    { std::ofstream(dir / "list.txt") << "listed.tif\n"; }
+    const std::vector<std::string> base{"train", "--clip", clip.string(), "--images", image.string(),
+                                        (dir / "list.txt").string(), "--crop", "64", "--steps", "1", "--overwrite",
+                                        "-q"};
+    for (const fs::path& target : std::vector<fs::path>{clip, image, listed, dir / "list.txt"}) {
+        CAPTURE(target);
+        for (const char* flag : {"--out", "--log"}) {
+            CAPTURE(flag);
+            auto args = base;
+            if (std::string(flag) == "--log") {
+                args.push_back("--out");
+                args.push_back((dir / "up.safetensors").string());
+            }
+            args.push_back(flag);
+            args.push_back(target.string());
+            refused_and_unchanged(dir, args);
+        }
+    }
+}
+
+TEST_CASE("vectorize: OUT.gpkg may not be the class raster, the probabilities or the pre-event raster") {
+    const auto dir = scratch_dir("cli_safety_vectorize");
+    const auto classes = segearth::test::translate_koeln(dir / "classes.tif", {"-srcwin", "0", "0", "32", "32", "-b", "1"});
+    const auto before = segearth::test::translate_koeln(dir / "before.tif", {"-srcwin", "0", "0", "32", "32", "-b", "1"});
+    const auto p = segearth::test::translate_koeln(dir / "p.tif", {"-srcwin", "0", "0", "32", "32"});
+    refused_and_unchanged(dir, {"vectorize", classes.string(), classes.string(), "--overwrite", "-q"});
+    refused_and_unchanged(dir, {"vectorize", classes.string(), (dir / "x" / ".." / "classes.tif").string(), "--overwrite"});
+    refused_and_unchanged(dir, {"vectorize", classes.string(), p.string(), "--probabilities", p.string(), "--overwrite"});
+    refused_and_unchanged(dir, {"vectorize", classes.string(), before.string(), "--pre-event", before.string(),
+                                "--overwrite"});
+}
