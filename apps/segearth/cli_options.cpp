@@ -5,6 +5,7 @@
 
 #include <boost/program_options.hpp>
 
+#include <cstdlib>
 #include <iostream>
 
 namespace po = boost::program_options;
@@ -34,11 +35,37 @@ void print_usage(const options::CommandInfo& command, bool json) {
     std::cout << (json ? options::usage_json(command) : options::usage_help(command));
 }
 
+namespace {
+
+// A word that is no option: it does not start with '-', or it is a (negative) number.
+bool looks_like_value(const std::string& word) {
+    if (word.empty() || word[0] != '-') return true;
+    char* end = nullptr;
+    std::strtod(word.c_str(), &end);
+    return *end == '\0';
+}
+
+}  // namespace
+
 ParsedLine parse_line(const options::CommandInfo& command, std::vector<std::string> args) {
     // GDAL's single-dash long options (-of, -co, -nln ...) in the double-dash form Boost knows.
     for (auto& a : args)
         for (const auto& o : command.options)
             if (o.gdal_style && a == "-" + o.name) a = "--" + o.name;
+    // An option taking a fixed number of values (--scale-range MIN MAX) takes the next ones as they
+    // are, negative numbers included ("--scale-range -1000 3000"), which Boost would read as options.
+    std::vector<std::string> spelled;
+    for (size_t i = 0; i < args.size(); ++i) {
+        spelled.push_back(args[i]);
+        for (const auto& o : command.options) {
+            if (o.values_per_use < 2 || args[i] != "--" + o.name) continue;
+            spelled.pop_back();
+            for (int k = 0; k < o.values_per_use && i + 1 < args.size() && looks_like_value(args[i + 1]); ++k)
+                spelled.push_back("--" + o.name + "=" + args[++i]);
+            if (spelled.empty() || spelled.back().rfind("--" + o.name + "=", 0) != 0) spelled.push_back(args[i]);
+        }
+    }
+    args = std::move(spelled);
 
     po::options_description described;
     po::positional_options_description order;

@@ -2,12 +2,12 @@
 
 #include <segearth/error.hpp>
 #include <segearth/geo/gdal_setup.hpp>
+#include <segearth/text_file.hpp>
 
 #include <gdal.h>
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 
 namespace segearth::geo {
 namespace {
@@ -46,13 +46,8 @@ void add_folder(const fs::path& folder, std::vector<std::string>& out) {
 }
 
 void add_list(const fs::path& list, std::vector<std::string>& out) {
-    std::ifstream in(list);
-    if (!in) throw UsageError("--images " + list.string() + ": cannot read the list file");
-    std::string line;
-    int number = 0;
     const size_t before = out.size();
-    while (std::getline(in, line)) {
-        ++number;
+    for (auto [number, line] : read_text_lines(list.string(), "the list of images")) {
         const auto first = line.find_first_not_of(" \t\r");
         if (first == std::string::npos || line[first] == '#') continue;
         line = line.substr(first, line.find_last_not_of(" \t\r") - first + 1);

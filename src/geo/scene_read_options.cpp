@@ -1,6 +1,8 @@
 // The scene input options, declared once for every command that reads imagery.
 #include <segearth/geo/scene_reader.hpp>
 
+#include <cmath>
+
 namespace segearth::geo {
 namespace {
 
@@ -68,11 +70,33 @@ options::OptionTable<SceneReadOptions> make_table() {
     return t;
 }
 
+const char* grid_flag(GridMode mode) {
+    switch (mode) {
+        case GridMode::gsd: return "--gsd";
+        case GridMode::scale: return "--scale";
+        case GridMode::long_side: return "--long-side";
+        case GridMode::native: break;
+    }
+    return "";
+}
+
 }  // namespace
 
 const options::OptionTable<SceneReadOptions>& scene_read_option_table() {
     static const auto table = make_table();
     return table;
+}
+
+void validate(const SceneReadOptions& o) {
+    scene_read_option_table().check(o);
+    const auto finite = [](const std::string& flag, double v) {
+        if (!std::isfinite(v)) throw UsageError(flag + " " + options::format_number(v) + ": give a finite number");
+    };
+    if (o.grid.mode != GridMode::native) finite(grid_flag(o.grid.mode), o.grid.value);
+    for (const auto& [low, high] : o.scale_ranges) {
+        finite("--scale-range", low);
+        finite("--scale-range", high);
+    }
 }
 
 }  // namespace segearth::geo

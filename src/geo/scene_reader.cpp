@@ -197,6 +197,7 @@ struct SceneReader::Handles {
 
 SceneReader::SceneReader(const std::string& path, const SceneReadOptions& options)
     : path_(path), handles_(std::make_unique<Handles>()) {
+    validate(options);
     auto& h = *handles_;
     h.source = open_raster(path);
     GDALDataset& ds = *h.source;

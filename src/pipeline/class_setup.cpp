@@ -2,9 +2,9 @@
 
 #include <segearth/core/assets.hpp>
 #include <segearth/error.hpp>
+#include <segearth/text_file.hpp>
 
 #include <algorithm>
-#include <fstream>
 #include <set>
 #include <sstream>
 
@@ -35,9 +35,7 @@ std::array<uint8_t, 3> parse_colour(const std::string& text, const fs::path& fil
 
 // "#: key value..." lines of a preset.
 void apply_directives(const fs::path& file, ClassSetup& setup) {
-    std::ifstream in(file);
-    std::string line;
-    while (std::getline(in, line)) {
+    for (const auto& [number, line] : read_text_lines(file.string(), "the preset")) {
         if (line.rfind("#:", 0) != 0) continue;
         std::istringstream words(line.substr(2));
         std::string key;

@@ -190,6 +190,7 @@ void validate(const SegmentOptions& o) {
     if (o.input.empty() || o.output.empty())
         throw UsageError("segment needs INPUT and OUTPUT (see segearth segment --help)");
     segment_command().options.check(o);
+    geo::validate(o.read);
     validate(o.streaming);
 }
 

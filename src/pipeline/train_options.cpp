@@ -130,6 +130,7 @@ void validate(const TrainOptions& o) {
     if (o.images.empty()) throw UsageError("train needs --images: raster files, folders of them, or list files");
     if (o.out.empty()) throw UsageError("train needs --out: where to write the trained upsampler (.safetensors)");
     train_command().options.check(o);
+    geo::validate(o.read);
     if (o.steps && o.epochs) throw UsageError("give --steps or --epochs, not both");
     if (o.trainer.jitter.max_pad >= o.crop) throw UsageError("--max-pad must be between 0 and the crop size");
 }

@@ -182,6 +182,8 @@ TEST_CASE("segment: every bad input is a clear error and leaves no file behind")
     const auto grey = translate(dir / "grey.tif", {"-srcwin", "0", "0", "64", "64", "-b", "1"});
     {
         std::ofstream(dir / "blank.txt") << "building\n\nwater\n";
+        // The start of a PNG: what a wrong file given as --classes-file looks like.
+        std::ofstream(dir / "garbage.bin", std::ios::binary) << std::string("\x89PNG\r\n\x1a\n\0\0\0\rIHDR\xff\xfe", 18);
     }
     const auto out = (dir / "out.tif").string();
     struct Case {
@@ -204,6 +206,11 @@ TEST_CASE("segment: every bad input is a clear error and leaves no file behind")
         {{"segment", input.string(), out, "--classes-file", (dir / "blank.txt").string()}, 1,
          (dir / "blank.txt").string() + ":2: blank line; every line is one class (synonyms separated by commas): "
                                         "remove the blank line or comment it with '#'"},
+        {{"segment", input.string(), out, "--classes-file", (dir / "garbage.bin").string()}, 1,
+         (dir / "garbage.bin").string() + ":1: the class file is not UTF-8 text (byte 0x89 at column 1): save it as "
+                                          "UTF-8"},
+        {{"segment", input.string(), out, "--classes", "a;\xff\xfe"}, 2,
+         "the class list is not UTF-8 text: give the class names in UTF-8"},
         {{"segment", input.string(), out, "--classes", "a;b", "--window", "112", "--stride", "112"}, 2,
          "--stride 112 with --window 112: the stride must be at least 1 and smaller than the window"},
         {{"segment", input.string(), out, "--classes", "a;b", "--preset", "water"}, 2,
@@ -257,7 +264,7 @@ TEST_CASE("segment: every bad input is a clear error and leaves no file behind")
         const auto r = run_segearth(concat(c.args, {"--text-cache", "-"}));
         CHECK(r.exit_code == c.exit_code);
         CHECK_MESSAGE(r.err.find("segearth: " + c.message) == 0, r.err);
-        check_no_outputs(dir, {"crop.tif", "grey.tif", "blank.txt"});
+        check_no_outputs(dir, {"crop.tif", "grey.tif", "blank.txt", "garbage.bin"});
     }
 
     // An existing output is never replaced without --overwrite.

@@ -40,6 +40,10 @@ struct SceneReadOptions {
 /// share, declared once.
 const options::OptionTable<SceneReadOptions>& scene_read_option_table();
 
+/// The checks that need no file: bands from 1, finite grid values and value ranges. SceneReader
+/// runs it first; segment and train run it in their own validate().
+void validate(const SceneReadOptions& options);
+
 /// A pixel grid: size and (when georeferenced) its geotransform.
 struct Grid {
     int width = 0, height = 0;

@@ -1,8 +1,8 @@
 #include <segearth/core/vocabulary.hpp>
 
 #include <segearth/error.hpp>
+#include <segearth/text_file.hpp>
 
-#include <fstream>
 
 namespace segearth::core {
 namespace {
@@ -41,6 +41,8 @@ Vocabulary Vocabulary::parse(std::string_view spec) {
     Vocabulary v;
     if (trim(spec).empty())
         throw UsageError("the class list is empty: give classes like \"building,roof;water;road\"");
+    if (invalid_utf8_at(spec) != std::string_view::npos)
+        throw UsageError("the class list is not UTF-8 text: give the class names in UTF-8");
     for (const auto& part : split(spec, ';')) {
         if (part.empty())
             throw UsageError("empty class in \"" + std::string(spec) + "\": separate classes with single ';'");
@@ -56,10 +58,8 @@ Vocabulary Vocabulary::parse(std::string_view spec) {
 }
 
 Vocabulary Vocabulary::read(const std::filesystem::path& path) {
-    std::ifstream in(path);
-    if (!in) throw FileError(path.string() + ": cannot open the class file");
     std::vector<std::string> lines;
-    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    for (auto& [number, line] : read_text_lines(path.string(), "the class file")) lines.push_back(std::move(line));
     while (!lines.empty() && trim(lines.back()).empty()) lines.pop_back();  // trailing newlines are fine
     Vocabulary v;
     for (size_t i = 0; i < lines.size(); ++i) {
@@ -98,12 +98,8 @@ std::vector<std::string> Vocabulary::class_names() const {
 }
 
 std::vector<std::string> read_templates(const std::filesystem::path& path) {
-    std::ifstream in(path);
-    if (!in) throw FileError(path.string() + ": cannot open the prompt template file");
     std::vector<std::string> templates;
-    int number = 0;
-    for (std::string line; std::getline(in, line);) {
-        ++number;
+    for (auto [number, line] : read_text_lines(path.string(), "the prompt template file")) {
         line = trim(line);
         if (line.empty()) continue;
         const auto at = line.find("{}");
