@@ -1,5 +1,7 @@
 #include "cli_progress.hpp"
 
+#include <segearth/temporary_output.hpp>
+
 #include <algorithm>
 #include <atomic>
 #include <csignal>
@@ -12,8 +14,13 @@ namespace {
 
 std::atomic<int> signals_received{0};
 
-extern "C" void on_interrupt(int signal_number) {
-    if (signals_received.fetch_add(1) > 0) _exit(128 + signal_number);  // the user insists
+extern "C" void on_interrupt(int) {
+    if (signals_received.fetch_add(1) == 0) return;  // the run stops at its next progress report
+    // The user insists: end now, but leave no temporary file behind (async-signal-safe calls only).
+    segearth::remove_temporaries_now();
+    static const char message[] = "segearth: cancelled at once (second interrupt); temporary files removed\n";
+    [[maybe_unused]] const auto written = write(2, message, sizeof message - 1);
+    _exit(130);
 }
 
 }  // namespace

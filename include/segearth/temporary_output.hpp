@@ -33,6 +33,12 @@ public:
 private:
     std::string path_, temporary_;
     bool published_ = false;
+    int slot_ = -1;  // in the registry remove_temporaries_now() empties
 };
+
+/// Unlinks every temporary file that is neither published nor discarded yet (and the sidecars GDAL
+/// and SQLite write beside them), for a process that must end now: async-signal-safe, so the
+/// handler of a second Ctrl-C can call it before _exit.
+void remove_temporaries_now() noexcept;
 
 }  // namespace segearth

@@ -7,6 +7,9 @@
 #include <tbb/parallel_pipeline.h>
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <atomic>
+#include <mutex>
 
 namespace segearth::pipeline {
 namespace {
@@ -177,13 +180,27 @@ StreamingStats segment_stream(core::WindowSegmenter& segmenter, const core::Deci
     size_t next_panel = 0, next_row = 0;
     Accumulator accumulator;
     int64_t next_out_row = 0;
-    int64_t windows_done = 0;
+    std::atomic<int64_t> windows_done{0};
+    // Every stage asks whether to go on (reading a wide strip and writing a fine output grid take long
+    // too), one at a time: the callback prints, and the stages run on different threads.
+    // Once it said no, the callback is not asked again.
+    std::mutex progress_mutex;
+    bool cancelled = false;
+    const auto keep_going = [&] {
+        const std::lock_guard<std::mutex> lock(progress_mutex);
+        const double fraction = static_cast<double>(windows_done.load()) / static_cast<double>(stats.windows_total);
+        if (cancelled || (progress && !progress(std::min(fraction, 1.0), ""))) {
+            cancelled = true;
+            throw Cancelled();
+        }
+    };
 
     const auto read_stage = [&](tbb::flow_control& flow) -> std::shared_ptr<RowJob> {
         if (next_panel == panels.size()) {
             flow.stop();
             return nullptr;
         }
+        keep_going();
         Stopwatch t;
         auto job = std::make_shared<RowJob>();
         job->panel = next_panel, job->row = next_row;
@@ -217,8 +234,7 @@ StreamingStats segment_stream(core::WindowSegmenter& segmenter, const core::Deci
             stats.stitch_seconds += t.seconds();
             windows_done += static_cast<int64_t>(batch.size());
             batch.clear(), batch_spans.clear();
-            if (progress && !progress(static_cast<double>(windows_done) / static_cast<double>(stats.windows_total), ""))
-                throw Cancelled();
+            keep_going();
         };
         for (const auto& s : p.columns) {
             const int64_t offset = s.begin - p.read_begin;
@@ -264,6 +280,7 @@ StreamingStats segment_stream(core::WindowSegmenter& segmenter, const core::Deci
         const int64_t chunk_rows = std::max<int64_t>(
             1, options.ram_mb * 1024 * 1024 / 8 / (bytes_per_output_pixel * (p.out_end - p.out_begin)));
         for (int64_t y = emit->out_begin; y < emit->out_end; y += chunk_rows) {
+            keep_going();
             const int64_t y_end = std::min(y + chunk_rows, emit->out_end);
             Stopwatch t;
             const auto resize = [&](const torch::Tensor& x) {

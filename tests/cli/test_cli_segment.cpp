@@ -315,3 +315,29 @@ TEST_CASE("segment: Ctrl-C stops the run with exit code 130 and leaves no output
     CHECK(r.err.find("segearth: cancelled") != std::string::npos);
     check_no_outputs(dir, {"scene.tif"});
 }
+
+TEST_CASE("segment: a second Ctrl-C ends the run at once and still leaves no temporary file") {
+    const auto dir = scratch_dir("cli_segment_sigint_twice");
+    const auto input = translate(dir / "scene.tif", {"-outsize", "400%", "100%"});
+    const auto out = dir / "out.tif";
+    // Big batches: the first Ctrl-C waits for the forward pass in progress, the second does not.
+    auto process = segearth::test::start_segearth(segment_args(
+        input, out, {"--classes", "a;b", "--probabilities", (dir / "p.tif").string(), "--batch", "64"}));
+    bool started = false;
+    for (int i = 0; i < 600 && !started; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        for (const auto& entry : fs::directory_iterator(dir))
+            started = started || entry.path().filename().string().find(".part") != std::string::npos;
+    }
+    CHECK(started);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    kill(process.pid, SIGINT);
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    kill(process.pid, SIGINT);
+    const auto r = segearth::test::wait_for(process);
+    CHECK(r.exit_code == 130);
+    CHECK_MESSAGE(r.err.find("segearth: cancelled at once (second interrupt); temporary files removed") !=
+                      std::string::npos,
+                  r.err);
+    check_no_outputs(dir, {"scene.tif"});
+}
