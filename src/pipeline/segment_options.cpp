@@ -2,6 +2,7 @@
 #include <segearth/pipeline/segment_options.hpp>
 
 #include <segearth/error.hpp>
+#include <segearth/geo/vectorize.hpp>
 
 namespace segearth::pipeline {
 namespace {
@@ -192,6 +193,7 @@ void validate(const SegmentOptions& o) {
     segment_command().options.check(o);
     geo::validate(o.read);
     validate(o.streaming);
+    if (!o.vector.empty()) geo::resolve_vector_format(o.vector, geo::VectorFormat::automatic);
 }
 
 }  // namespace segearth::pipeline

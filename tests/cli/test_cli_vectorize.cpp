@@ -78,3 +78,42 @@ TEST_CASE("vectorize: errors name the file or class and leave nothing behind") {
         CHECK(help.out.find("--input") == std::string::npos);  // positionals are not options
     }
 }
+
+TEST_CASE("vectorize: the extension or -of picks GeoPackage, GeoJSON or FlatGeobuf, and other extensions are refused") {
+    const auto dir = scratch_dir("cli_vectorize_formats");
+    // Two classes (0 background, 1) and three classes (0, 1, 2) from the tile's first band.
+    const auto two = segearth::test::translate_koeln(
+        dir / "two.tif", {"-srcwin", "0", "0", "120", "80", "-b", "1", "-scale", "0", "255", "0", "1", "-ot", "Byte"});
+    const auto three = segearth::test::translate_koeln(
+        dir / "three.tif", {"-srcwin", "0", "0", "120", "80", "-b", "1", "-scale", "0", "255", "0", "2", "-ot", "Byte"});
+    const auto driver_of = [](const fs::path& p) {
+        std::unique_ptr<GDALDataset> ds(GDALDataset::Open(p.c_str(), GDAL_OF_VECTOR));
+        REQUIRE_MESSAGE(ds, "cannot open " << p);
+        return std::string(ds->GetDriverName());
+    };
+    auto r = run_segearth({"vectorize", two.string(), (dir / "a.geojson").string(), "-q"});
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    CHECK(driver_of(dir / "a.geojson") == "GeoJSON");
+    r = run_segearth({"vectorize", two.string(), (dir / "b.fgb").string(), "-q"});
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    CHECK(driver_of(dir / "b.fgb") == "FlatGeobuf");
+    r = run_segearth({"vectorize", two.string(), (dir / "c.data").string(), "-of", "GeoJSON", "-q"});
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    CHECK(driver_of(dir / "c.data") == "GeoJSON");
+
+    const auto before = std::distance(fs::directory_iterator(dir), fs::directory_iterator());
+    r = run_segearth({"vectorize", two.string(), (dir / "d.shp").string()});
+    CHECK(r.exit_code == 2);
+    CHECK(r.err == "segearth: " + (dir / "d.shp").string() +
+                       ": no vector format is written for the extension '.shp': use .gpkg (GeoPackage, a layer per "
+                       "class), .geojson or .fgb (one class), or give -of (Shapefiles: write a .gpkg and convert it "
+                       "with ogr2ogr)\n");
+    r = run_segearth({"vectorize", three.string(), (dir / "e.geojson").string()});
+    CHECK(r.exit_code == 2);
+    CHECK(r.err == "segearth: " + (dir / "e.geojson").string() +
+                       ": GeoJSON holds one layer, and 2 classes would be written: choose one with --class NAME, or "
+                       "write a .gpkg (a layer per class)\n");
+    CHECK(std::distance(fs::directory_iterator(dir), fs::directory_iterator()) == before);
+    r = run_segearth({"vectorize", three.string(), (dir / "f.geojson").string(), "--class", "class_2", "-q"});
+    CHECK_MESSAGE(r.exit_code == 0, r.err);
+}

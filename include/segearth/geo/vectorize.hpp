@@ -19,11 +19,21 @@
 
 namespace segearth::geo {
 
+/// The vector formats written: GeoPackage (any number of layers), GeoJSON and FlatGeobuf (one
+/// layer: one class). `automatic` picks by the output's extension.
+enum class VectorFormat { automatic, gpkg, geojson, flatgeobuf };
+const options::EnumNames<VectorFormat>& vector_formats();  ///< auto, GPKG, GeoJSON, FlatGeobuf
+
+/// The format `format` means for `output`: the extension's (.gpkg, .geojson/.json, .fgb) when
+/// automatic. Throws UsageError for an extension no format writes (.shp, .txt, none).
+VectorFormat resolve_vector_format(const std::string& output, VectorFormat format);
+
 struct VectorizeOptions {
     std::string input;                 ///< the class raster
     std::string output;                ///< the GeoPackage
     std::vector<std::string> classes;  ///< names (category names) or indices; empty: all but background
     int background_index = -1;         ///< class left out by default; -1: the raster's SEGEARTH_BG_INDEX, else 0
+    VectorFormat format = VectorFormat::automatic;  ///< -of
     std::string layer_prefix;          ///< -nln PREFIX: layers are PREFIX + class name
     std::vector<std::string> layer_creation_options;  ///< -lco
     bool overwrite = false, append = false;

@@ -12,8 +12,21 @@
 
 namespace segearth::geo {
 
-VectorOutput::VectorOutput(std::string path, bool overwrite, bool append, std::vector<std::string> lco)
-    : path_(std::move(path)), file_(path_, ".gpkg"), layer_options_(std::move(lco)), replace_(overwrite || append) {
+namespace {
+
+// The temporary file keeps the driver's extension: some drivers choose by it.
+std::string extension_of(const std::string& driver) {
+    if (driver == "GeoJSON") return ".geojson";
+    if (driver == "FlatGeobuf") return ".fgb";
+    return ".gpkg";
+}
+
+}  // namespace
+
+VectorOutput::VectorOutput(std::string path, const std::string& driver, bool overwrite, bool append,
+                           std::vector<std::string> lco)
+    : path_(std::move(path)), file_(path_, extension_of(driver)), layer_options_(std::move(lco)),
+      replace_(overwrite || append) {
     ensure_gdal();
     if (overwrite && append) throw UsageError("give either --overwrite or --append, not both");
     VSIStatBufL stat{};
@@ -28,9 +41,9 @@ VectorOutput::VectorOutput(std::string path, bool overwrite, bool append, std::v
         dataset_.reset(GDALDataset::Open(temporary.c_str(), GDAL_OF_VECTOR | GDAL_OF_UPDATE));
         if (!dataset_) throw FileError(path_ + ": --append needs a GeoPackage: " + last_gdal_error("GDAL cannot open it"));
     } else {
-        GDALDriver* gpkg = GetGDALDriverManager()->GetDriverByName("GPKG");
-        if (!gpkg) throw FileError("this GDAL has no GeoPackage driver");
-        dataset_.reset(gpkg->Create(temporary.c_str(), 0, 0, 0, GDT_Unknown, nullptr));
+        GDALDriver* gdal_driver = GetGDALDriverManager()->GetDriverByName(driver.c_str());
+        if (!gdal_driver) throw FileError("this GDAL has no " + driver + " driver");
+        dataset_.reset(gdal_driver->Create(temporary.c_str(), 0, 0, 0, GDT_Unknown, nullptr));
         if (!dataset_) throw FileError("cannot create " + path_ + ": " + last_gdal_error("is the folder writable?"));
     }
 }

@@ -1,4 +1,4 @@
-// A GeoPackage written the safe way: into OUT.part-PID.gpkg beside OUT, renamed when complete;
+// A vector file written the safe way: into OUT.part-PID.EXT beside OUT, renamed when complete;
 // an existing OUT is an error unless overwrite (replace) or append (its layers are kept: the file is
 // copied first, so a failure still leaves the original untouched).
 #pragma once
@@ -16,7 +16,9 @@ namespace segearth::geo {
 
 class VectorOutput : public PendingOutput {
 public:
-    VectorOutput(std::string path, bool overwrite, bool append, std::vector<std::string> layer_creation_options);
+    /// `driver`: GDAL's name (GPKG, GeoJSON, FlatGeobuf); append needs GPKG.
+    VectorOutput(std::string path, const std::string& driver, bool overwrite, bool append,
+                 std::vector<std::string> layer_creation_options);
     ~VectorOutput() override;  ///< removes the temporary file unless published
     VectorOutput(const VectorOutput&) = delete;
     VectorOutput& operator=(const VectorOutput&) = delete;

@@ -46,13 +46,18 @@ struct ClassRaster {
             for (int i = 0; categories[i]; ++i)
                 if (*categories[i]) names[i] = categories[i];
         if (names.empty()) {
-            // No names: the values present, from GDAL's exact histogram.
-            double low = 0, high = 0;
-            band->ComputeStatistics(FALSE, &low, &high, nullptr, nullptr, nullptr, nullptr);
+            // No names: the values present, from GDAL's exact histogram. Neither it nor the range may
+            // be stored: GDAL would write them to an .aux.xml beside the user's input. So
+            // ComputeRasterMinMax, not ComputeStatistics, and the base class's GetHistogram, not the
+            // PAM band's, which caches.
+            double minmax[2] = {0, 0};
+            band->ComputeRasterMinMax(FALSE, minmax);
+            const double low = minmax[0], high = minmax[1];
             const int count = static_cast<int>(high - low) + 1;
             if (count > 0 && count <= 65536) {
                 std::vector<GUIntBig> histogram(static_cast<size_t>(count));
-                band->GetHistogram(low - 0.5, high + 0.5, count, histogram.data(), FALSE, FALSE, nullptr, nullptr);
+                band->GDALRasterBand::GetHistogram(low - 0.5, high + 0.5, count, histogram.data(), FALSE, FALSE,
+                                                   nullptr, nullptr);
                 for (int i = 0; i < count; ++i)
                     if (histogram[static_cast<size_t>(i)]) names[static_cast<int>(low) + i] = "class_" + std::to_string(static_cast<int>(low) + i);
             }
@@ -211,7 +216,13 @@ VectorizeReport vectorize_into(const VectorizeOptions& o, OutputSet& outputs, co
         if (!to_target) throw UsageError("-t_srs " + o.target_srs + ": no transformation from the raster's CRS");
     }
 
-    auto& out = outputs.add(std::make_unique<VectorOutput>(output, o.overwrite, o.append, o.layer_creation_options));
+    const auto format = resolve_vector_format(output, o.format);
+    if (format != VectorFormat::gpkg && layers.size() > 1)
+        throw UsageError(output + ": " + vector_formats().name(format) + " holds one layer, and " +
+                         std::to_string(layers.size()) + " classes would be written: choose one with --class NAME, "
+                         "or write a .gpkg (a layer per class)");
+    auto& out = outputs.add(std::make_unique<VectorOutput>(output, vector_formats().name(format), o.overwrite, o.append,
+                                                           o.layer_creation_options));
     std::map<int, OGRLayer*> layer_of;
     VectorizeReport report;
     for (const auto& [value, name] : layers) {

@@ -1,6 +1,9 @@
 // vectorize's options, declared once.
 #include <segearth/geo/vectorize.hpp>
 
+#include <cctype>
+#include <filesystem>
+
 namespace segearth::geo {
 namespace {
 
@@ -20,6 +23,10 @@ options::Command<VectorizeOptions> make_command() {
         .help("the GeoPackage");
 
     t.group("Classes and layers");
+    t.choice("of", &VectorizeOptions::format, vector_formats())
+        .gdal_style()
+        .value_name("FORMAT")
+        .help("GPKG (one layer per class), GeoJSON or FlatGeobuf (one layer: one class); auto: by the extension");
     t.texts("class", &VectorizeOptions::classes)
         .value_name("NAME|ID")
         .help("a class to vectorize (repeatable); default: every class but the background");
@@ -80,6 +87,26 @@ options::Command<VectorizeOptions> make_command() {
 
 }  // namespace
 
+const options::EnumNames<VectorFormat>& vector_formats() {
+    static const options::EnumNames<VectorFormat> names{{VectorFormat::automatic, "auto"},
+                                                        {VectorFormat::gpkg, "GPKG"},
+                                                        {VectorFormat::geojson, "GeoJSON"},
+                                                        {VectorFormat::flatgeobuf, "FlatGeobuf"}};
+    return names;
+}
+
+VectorFormat resolve_vector_format(const std::string& output, VectorFormat format) {
+    if (format != VectorFormat::automatic) return format;
+    auto extension = std::filesystem::path(output).extension().string();
+    for (auto& c : extension) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (extension == ".gpkg") return VectorFormat::gpkg;
+    if (extension == ".geojson" || extension == ".json") return VectorFormat::geojson;
+    if (extension == ".fgb") return VectorFormat::flatgeobuf;
+    throw UsageError(output + ": no vector format is written for the extension '" + extension +
+                     "': use .gpkg (GeoPackage, a layer per class), .geojson or .fgb (one class), or give -of "
+                     "(Shapefiles: write a .gpkg and convert it with ogr2ogr)");
+}
+
 const options::Command<VectorizeOptions>& vectorize_command() {
     static const auto command = make_command();
     return command;
@@ -91,6 +118,8 @@ void validate(const VectorizeOptions& o) {
     vectorize_command().options.check(o);
     if (o.smooth > 0 && o.regularize) throw UsageError("give --regularize (buildings) or --smooth (natural classes), not both");
     if (o.overwrite && o.append) throw UsageError("give either --overwrite or --append, not both");
+    const auto format = resolve_vector_format(o.output, o.format);
+    if (o.append && format != VectorFormat::gpkg) throw UsageError("--append adds layers to a GeoPackage (.gpkg) only");
 }
 
 }  // namespace segearth::geo
