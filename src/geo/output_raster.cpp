@@ -134,17 +134,28 @@ OutputRaster::OutputRaster(OutputRasterSpec spec) : spec_(std::move(spec)), stat
     }
 }
 
-OutputRaster::~OutputRaster() = default;
+OutputRaster::~OutputRaster() {
+    // Abandoned (an error or Ctrl-C): close without writing the cached blocks, which for a large
+    // raster takes seconds, and let GDAL delete the file.
+    if (state_->dataset && !state_->file->published()) state_->dataset->MarkSuppressOnClose();
+}
 
 const std::string& OutputRaster::finished_path() const { return state_->file->temporary(); }
 
-void OutputRaster::write_block(int band, int x, int y, int w, int h, const void* data) {
+void OutputRaster::write_block(int band, int x, int y, int w, int h, const void* data, const Progress& progress) {
     if (!state_->dataset) throw Error("OutputRaster::write_block after commit");
-    CPLErrorReset();
-    if (state_->dataset->GetRasterBand(band)->RasterIO(GF_Write, x, y, w, h, const_cast<void*>(data), w, h,
-                                                       spec_.type == PixelType::byte ? GDT_Byte : GDT_Float32, 0, 0,
-                                                       nullptr) != CE_None)
-        throw FileError("cannot write " + spec_.path + ": " + last_gdal_error("is the disk full?"));
+    const GDALDataType type = spec_.type == PixelType::byte ? GDT_Byte : GDT_Float32;
+    const int pixel_bytes = GDALGetDataTypeSizeBytes(type);
+    constexpr int piece_width = 4096;  // 16 tiles of 256
+    for (int x0 = 0; x0 < w; x0 += piece_width) {
+        if (x0 > 0) report(progress, 0.0);
+        const int pw = std::min(piece_width, w - x0);
+        auto* first = static_cast<GByte*>(const_cast<void*>(data)) + static_cast<size_t>(x0) * pixel_bytes;
+        CPLErrorReset();
+        if (state_->dataset->GetRasterBand(band)->RasterIO(GF_Write, x + x0, y, pw, h, first, pw, h, type, pixel_bytes,
+                                                           static_cast<GSpacing>(w) * pixel_bytes, nullptr) != CE_None)
+            throw FileError("cannot write " + spec_.path + ": " + last_gdal_error("is the disk full?"));
+    }
 }
 
 void OutputRaster::set_metadata(const std::map<std::string, std::string>& items) {

@@ -71,13 +71,14 @@ public:
         : reader_(reader), working_grid_(working_grid), classes_(classes), probabilities_(probabilities),
           confidence_(confidence) {}
 
-    void write(int64_t x, int64_t y, const core::Decision& block, const torch::Tensor& covered) override {
+    void write(int64_t x, int64_t y, const core::Decision& block, const torch::Tensor& covered,
+               const Progress& keep_going) override {
         const int h = static_cast<int>(block.labels.size(0)), w = static_cast<int>(block.labels.size(1));
         auto valid = torch::empty({h, w}, torch::kUInt8);
         reader_.read_valid(working_grid_, static_cast<int>(x), static_cast<int>(y), w, h, valid.data_ptr<uint8_t>());
         const auto invalid = valid.eq(0).logical_or(covered.logical_not());
         const auto labels = block.labels.masked_fill(invalid, 255).contiguous();
-        classes_.write_block(1, static_cast<int>(x), static_cast<int>(y), w, h, labels.data_ptr<uint8_t>());
+        classes_.write_block(1, static_cast<int>(x), static_cast<int>(y), w, h, labels.data_ptr<uint8_t>(), keep_going);
         if (probabilities_) {
             // Byte probabilities: 0..254, so that 255 stays free for nodata (scale 1/254).
             const bool as_byte = probabilities_->spec().type == geo::PixelType::byte;
@@ -86,12 +87,12 @@ public:
                 const auto band = as_byte ? (p * 254).round().masked_fill(invalid, 255).to(torch::kUInt8).contiguous()
                                           : p.masked_fill(invalid, -1).contiguous();
                 probabilities_->write_block(static_cast<int>(c + 1), static_cast<int>(x), static_cast<int>(y), w, h,
-                                            band.data_ptr());
+                                            band.data_ptr(), keep_going);
             }
         }
         if (confidence_) {
             const auto c = block.confidence.masked_fill(invalid, -1).contiguous();
-            confidence_->write_block(1, static_cast<int>(x), static_cast<int>(y), w, h, c.data_ptr<float>());
+            confidence_->write_block(1, static_cast<int>(x), static_cast<int>(y), w, h, c.data_ptr<float>(), keep_going);
         }
     }
 

@@ -271,14 +271,22 @@ StreamingStats segment_stream(core::WindowSegmenter& segmenter, const core::Deci
         return emit;
     };
 
+    const Progress asking = [&](double, const std::string&) {
+        keep_going();
+        return true;
+    };
+
     // Output rows are resized, decided and written in chunks small enough for the budget: when the
     // output grid is much finer than the working grid one window row decides many output rows.
     const int64_t bytes_per_output_pixel = (3 * queries + 3 * rule.class_count + 4) * 4;
     const auto write_stage = [&](std::shared_ptr<EmitJob> emit) {
         if (!emit) return;
         const auto& p = panels[emit->panel];
+        // About a million output pixels a chunk at most, too: a chunk is also how long a Ctrl-C waits.
+        const int64_t panel_width = p.out_end - p.out_begin;
         const int64_t chunk_rows = std::max<int64_t>(
-            1, options.ram_mb * 1024 * 1024 / 8 / (bytes_per_output_pixel * (p.out_end - p.out_begin)));
+            1, std::min(options.ram_mb * 1024 * 1024 / 8 / (bytes_per_output_pixel * panel_width),
+                        (int64_t{1} << 20) / panel_width));
         for (int64_t y = emit->out_begin; y < emit->out_end; y += chunk_rows) {
             keep_going();
             const int64_t y_end = std::min(y + chunk_rows, emit->out_end);
@@ -292,7 +300,7 @@ StreamingStats segment_stream(core::WindowSegmenter& segmenter, const core::Deci
             const auto covered = resize(emit->covered)[0] > 0.999f;
             stats.decide_seconds += t.seconds();
             t.restart();
-            sink.write(p.out_begin, y, decision, covered);
+            sink.write(p.out_begin, y, decision, covered, asking);
             stats.write_seconds += t.seconds();
         }
     };

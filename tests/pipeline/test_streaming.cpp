@@ -38,7 +38,8 @@ public:
     CollectingSink(int64_t classes, int64_t h, int64_t w)
         : labels(torch::full({h, w}, 254, torch::kUInt8)), probabilities(torch::full({classes, h, w}, -5.0f)),
           covered(torch::zeros({h, w}, torch::kBool)) {}
-    void write(int64_t x, int64_t y, const core::Decision& block, const torch::Tensor& block_covered) override {
+    void write(int64_t x, int64_t y, const core::Decision& block, const torch::Tensor& block_covered,
+               const segearth::Progress&) override {
         const int64_t h = block.labels.size(0), w = block.labels.size(1);
         REQUIRE((labels.narrow(0, y, h).narrow(1, x, w) == 254).all().item<bool>());  // each pixel once
         labels.narrow(0, y, h).narrow(1, x, w).copy_(block.labels);

@@ -56,8 +56,10 @@ public:
     OutputRaster(const OutputRaster&) = delete;
     OutputRaster& operator=(const OutputRaster&) = delete;
 
-    /// A w x h block at (x, y) of one band (1-based), row-major uint8_t or float per spec.type.
-    void write_block(int band, int x, int y, int w, int h, const void* data);
+    /// A w x h block at (x, y) of one band (1-based), row-major uint8_t or float per spec.type. A wide
+    /// block is written in pieces a few tiles wide, asking `progress` between them: writing can evict
+    /// and compress many cached tiles, and a Ctrl-C should not wait for all of them.
+    void write_block(int band, int x, int y, int w, int h, const void* data, const Progress& progress = {});
     /// Adds dataset metadata (e.g. what is only known once the models are loaded).
     void set_metadata(const std::map<std::string, std::string>& items);
 

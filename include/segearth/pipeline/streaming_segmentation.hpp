@@ -38,7 +38,10 @@ public:
 class DecisionSink {
 public:
     virtual ~DecisionSink() = default;
-    virtual void write(int64_t x, int64_t y, const core::Decision& block, const torch::Tensor& covered) = 0;
+    /// A wide block is slow to write: the sink may report(`keep_going`, 0) between pieces of it, which
+    /// throws Cancelled once the run is cancelled (the fraction is the scheduler's own).
+    virtual void write(int64_t x, int64_t y, const core::Decision& block, const torch::Tensor& covered,
+                       const Progress& keep_going) = 0;
 };
 
 /// Runs the scene. Throws UsageError for inconsistent options (window <= stride, ...), Cancelled when

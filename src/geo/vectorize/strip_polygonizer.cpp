@@ -72,8 +72,18 @@ void StripPolygonizer::finish_or_keep(Piece&& piece, int strip_bottom, bool last
         emit_({piece.value, std::move(piece.geometry)});
 }
 
+namespace {
+
+// GDAL's progress callback asking a Progress (GDALPolygonize reports every row).
+int polygonize_progress(double fraction, const char*, void* data) {
+    const auto& progress = *static_cast<const Progress*>(data);
+    return progress(fraction, "") ? TRUE : FALSE;
+}
+
+}  // namespace
+
 void StripPolygonizer::add_strip(int y, int rows, const std::vector<int32_t>& values,
-                                 const std::vector<uint8_t>& selected, bool last) {
+                                 const std::vector<uint8_t>& selected, bool last, const Progress& progress) {
     // GDAL polygonizes the strip in pixel coordinates offset to its first row.
     GDALDriver* mem = GetGDALDriverManager()->GetDriverByName("MEM");
     std::unique_ptr<GDALDataset> raster(mem->Create("", width_, rows, 2, GDT_Int32, nullptr));
@@ -93,12 +103,22 @@ void StripPolygonizer::add_strip(int y, int rows, const std::vector<int32_t>& va
     char eight[] = "8CONNECTED=8";
     char* options[] = {eight_connected_ ? eight : nullptr, nullptr};
     CPLErrorReset();
-    if (GDALPolygonize(raster->GetRasterBand(1), raster->GetRasterBand(2), layer, 0, options, nullptr, nullptr) !=
-        CE_None)
+    bool refused = false;
+    const Progress asking = [&](double fraction, const std::string& message) {
+        refused = refused || !progress(fraction, message);
+        return !refused;
+    };
+    if (GDALPolygonize(raster->GetRasterBand(1), raster->GetRasterBand(2), layer, 0, options,
+                       progress ? polygonize_progress : nullptr, progress ? const_cast<Progress*>(&asking) : nullptr) !=
+        CE_None) {
+        if (refused) throw Cancelled();
         throw FileError("GDALPolygonize failed: " + last_gdal_error("?"));
+    }
 
     std::vector<Piece> top, rest;
+    long long seen = 0;
     for (auto& feature : *layer) {
+        if (progress && ++seen % 1024 == 0 && !progress(1.0, "")) throw Cancelled();
         Piece p;
         p.value = feature->GetFieldAsInteger(0);
         p.geometry.reset(feature->StealGeometry());

@@ -5,6 +5,8 @@
 // unioned. A polygon is complete, and handed on, once it no longer touches the strip's lower border.
 #pragma once
 
+#include <segearth/progress.hpp>
+
 #include <ogr_geometry.h>
 
 #include <cstdint>
@@ -27,8 +29,10 @@ public:
     ~StripPolygonizer();
 
     /// Rows [y, y + rows): class values (width * rows) and which pixels to polygonize (1) or not (0).
-    /// Strips must come top to bottom without gaps; `last` flushes everything still open.
-    void add_strip(int y, int rows, const std::vector<int32_t>& values, const std::vector<uint8_t>& selected, bool last);
+    /// Strips must come top to bottom without gaps; `last` flushes everything still open. `progress`
+    /// hears the fraction of the strip polygonized, row by row; returning false throws Cancelled.
+    void add_strip(int y, int rows, const std::vector<int32_t>& values, const std::vector<uint8_t>& selected, bool last,
+                   const Progress& progress = {});
 
     long long pieces_merged() const { return merged_; }
 

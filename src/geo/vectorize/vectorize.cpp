@@ -16,6 +16,7 @@
 #include <gdal_priv.h>
 #include <gdal_utils.h>
 
+#include <algorithm>
 #include <optional>
 #include <map>
 #include <set>
@@ -32,7 +33,8 @@ struct ClassRaster {
     std::optional<int> nodata;
     int background = 0;
 
-    ClassRaster(const std::string& p, int requested_background) : dataset(open_raster(p, "the class raster")), path(p) {
+    ClassRaster(const std::string& p, int requested_background, const Progress& progress = {})
+        : dataset(open_raster(p, "the class raster")), path(p) {
         band = dataset->GetRasterBand(1);
         const GDALDataType type = band->GetRasterDataType();
         if (dataset->GetRasterCount() != 1 || GDALDataTypeIsFloating(type) || GDALDataTypeIsComplex(type))
@@ -46,25 +48,38 @@ struct ClassRaster {
             for (int i = 0; categories[i]; ++i)
                 if (*categories[i]) names[i] = categories[i];
         if (names.empty()) {
-            // No names: the values present, from GDAL's exact histogram. Neither it nor the range may
-            // be stored: GDAL would write them to an .aux.xml beside the user's input. So
-            // ComputeRasterMinMax, not ComputeStatistics, and the base class's GetHistogram, not the
-            // PAM band's, which caches.
-            double minmax[2] = {0, 0};
-            band->ComputeRasterMinMax(FALSE, minmax);
-            const double low = minmax[0], high = minmax[1];
-            const int count = static_cast<int>(high - low) + 1;
-            if (count > 0 && count <= 65536) {
-                std::vector<GUIntBig> histogram(static_cast<size_t>(count));
-                band->GDALRasterBand::GetHistogram(low - 0.5, high + 0.5, count, histogram.data(), FALSE, FALSE,
-                                                   nullptr, nullptr);
-                for (int i = 0; i < count; ++i)
-                    if (histogram[static_cast<size_t>(i)]) names[static_cast<int>(low) + i] = "class_" + std::to_string(static_cast<int>(low) + i);
-            }
+            // No names: the values present, found by a pass over the raster in strips (cancellable;
+            // and unlike GDAL's statistics and histograms, nothing is stored in an .aux.xml beside
+            // the user's input).
+            for (const int v : values_present(progress)) names[v] = "class_" + std::to_string(v);
         }
         if (nodata) names.erase(*nodata);
         const char* bg = dataset->GetMetadataItem("SEGEARTH_BG_INDEX");
         background = requested_background >= 0 ? requested_background : bg ? std::atoi(bg) : 0;
+    }
+
+    std::vector<int> values_present(const Progress& progress) const {
+        const int width = dataset->GetRasterXSize(), height = dataset->GetRasterYSize();
+        std::vector<bool> small(65536, false);  // 0..65535: every Byte and UInt16 value
+        std::set<int> other;
+        std::vector<int32_t> strip;
+        constexpr int strip_rows = 256;
+        for (int y = 0; y < height; y += strip_rows) {
+            segearth::report(progress, 0.0);
+            const int rows = std::min(strip_rows, height - y);
+            strip.resize(static_cast<size_t>(width) * static_cast<size_t>(rows));
+            if (band->RasterIO(GF_Read, 0, y, width, rows, strip.data(), width, rows, GDT_Int32, 0, 0) != CE_None)
+                throw FileError(path + ": cannot read rows " + std::to_string(y) + "..: " + last_gdal_error("?"));
+            for (const int32_t v : strip) {
+                if (v >= 0 && v < 65536) small[static_cast<size_t>(v)] = true;
+                else other.insert(v);
+            }
+        }
+        std::vector<int> present(other.begin(), other.end());
+        for (int v = 0; v < 65536; ++v)
+            if (small[static_cast<size_t>(v)]) present.push_back(v);
+        std::sort(present.begin(), present.end());
+        return present;
     }
 
     int resolve(const std::string& spec) const {
@@ -142,7 +157,7 @@ VectorizeReport vectorize_into(const VectorizeOptions& o, OutputSet& outputs, co
                                 {"--pre-event", o.pre_event}});
     // Strips are read once, top to bottom: a large block cache would only hold rows already done.
     limit_gdal_cache(64LL * 1024 * 1024);
-    ClassRaster classes(class_raster, o.background_index);
+    ClassRaster classes(class_raster, o.background_index, progress);
     GDALDataset& ds = *classes.dataset;
     const int width = ds.GetRasterXSize(), height = ds.GetRasterYSize();
     std::array<double, 6> gt{};
@@ -159,7 +174,7 @@ VectorizeReport vectorize_into(const VectorizeOptions& o, OutputSet& outputs, co
     int post_water = -1, pre_water = -1;
     if (!o.pre_event.empty()) {
         post_water = classes.resolve(o.water_class);
-        pre = std::make_unique<ClassRaster>(o.pre_event, -1);
+        pre = std::make_unique<ClassRaster>(o.pre_event, -1, progress);
         pre_water = pre->resolve(o.water_class);
         // The pre-event classes on the post-event grid (nearest neighbour: classes are not averaged);
         // pixels it does not cover, or covers with nodata, get a sentinel and are never "new" water.
@@ -233,7 +248,11 @@ VectorizeReport vectorize_into(const VectorizeOptions& o, OutputSet& outputs, co
     const CleanupRules rules{o.min_area_m2, o.fill_holes_m2, o.simplify_m, o.regularize, o.regularize_max_area_change,
                              o.smooth};
 
+    // Cleaning and writing the polygons of one strip can take long too: ask every 256 polygons.
+    double strip_start = 0;
+    long long emitted = 0;
     const auto write_polygon = [&](RegionPolygon&& region) {
+        if (++emitted % 256 == 0) segearth::report(progress, strip_start);
         auto it = layer_of.find(region.value);
         if (it == layer_of.end()) return;
         std::unique_ptr<OGRGeometry> pixel_geometry(region.geometry->clone());
@@ -272,6 +291,7 @@ VectorizeReport vectorize_into(const VectorizeOptions& o, OutputSet& outputs, co
     out.begin_writing();
     for (int y = 0; y < height; y += strip_rows) {
         const int rows = std::min(strip_rows, height - y);
+        strip_start = static_cast<double>(y) / height;
         const size_t n = static_cast<size_t>(width) * static_cast<size_t>(rows);
         values.resize(n);
         selected.assign(n, 0);
@@ -288,7 +308,9 @@ VectorizeReport vectorize_into(const VectorizeOptions& o, OutputSet& outputs, co
         } else {
             for (size_t i = 0; i < n; ++i) selected[i] = layer_of.count(values[i]) > 0;
         }
-        polygonizer.add_strip(y, rows, values, selected, y + rows >= height);
+        polygonizer.add_strip(y, rows, values, selected, y + rows >= height,
+                              sub_progress(progress, static_cast<double>(y) / height,
+                                           static_cast<double>(y + rows) / height));
         segearth::report(progress, static_cast<double>(y + rows) / height);
     }
     out.finish();

@@ -1,0 +1,114 @@
+// Ctrl-C (SIGINT) and SIGTERM end every command promptly, at whatever stage the signal finds it, on
+// scenes large enough that no stage is over by then: exit code 130, the "cancelled" message, no
+// output and no temporary file left. The bound is generous (a loaded CI machine); the measured times
+// are in RELIABILITY.md.
+#include <doctest/doctest.h>
+
+#include "koeln_files.hpp"
+#include "run_segearth.hpp"
+#include "support/test_paths.hpp"
+
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+#include <tuple>
+
+using segearth::test::fixture;
+using segearth::test::scratch_dir;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr double bound_seconds = 2.0;
+
+struct Stopped {
+    segearth::test::RunResult result;
+    double seconds_to_exit = 0;
+};
+
+// Starts segearth, signals it after `delay`, and measures how long it takes to exit.
+Stopped signal_after(const std::vector<std::string>& args, std::chrono::milliseconds delay, int signal_number) {
+    auto process = segearth::test::start_segearth(args);
+    std::this_thread::sleep_for(delay);
+    const auto sent = std::chrono::steady_clock::now();
+    kill(process.pid, signal_number);
+    // Poll for the exit without reaping it, so wait_for still collects the status.
+    siginfo_t info{};
+    waitid(P_PID, static_cast<id_t>(process.pid), &info, WEXITED | WNOWAIT);
+    Stopped s;
+    s.seconds_to_exit = std::chrono::duration<double>(std::chrono::steady_clock::now() - sent).count();
+    s.result = segearth::test::wait_for(process);
+    return s;
+}
+
+void check_stopped(const Stopped& s, const fs::path& dir, const std::vector<std::string>& inputs) {
+    CAPTURE(s.result.err);
+    CHECK(s.result.exit_code == 130);
+    CHECK(s.result.err.find("segearth: cancelled") != std::string::npos);
+    CHECK_MESSAGE(s.seconds_to_exit < bound_seconds, "took " << s.seconds_to_exit << " s to exit");
+    MESSAGE("exited " << s.seconds_to_exit << " s after the signal");
+    for (const auto& entry : fs::directory_iterator(dir)) {
+        const auto name = entry.path().filename().string();
+        CHECK_MESSAGE(std::find(inputs.begin(), inputs.end(), name) != inputs.end(), "left behind: " << name);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("segment: SIGINT and SIGTERM stop reading, computing and writing a 100000 x 100000 scene at once") {
+    const auto dir = scratch_dir("cli_cancel_segment");
+    // A virtual 10^10-pixel scene, segmented at 1/100: reading resamples 100 x 100 pixels per working
+    // pixel, and the class raster is written at the scene's full size.
+    segearth::test::translate_koeln(dir / "big.vrt", {"-of", "VRT", "-outsize", "100000", "100000"});
+    const std::vector<std::string> args{"segment", (dir / "big.vrt").string(), (dir / "out.tif").string(),
+                                        "--classes", "a;b", "--clip", fixture("tiny_clip.safetensors").string(),
+                                        "--upsampler", fixture("upsampler.safetensors").string(), "--text-cache",
+                                        "-", "--scale", "0.01", "--probabilities", (dir / "p.tif").string()};
+    for (const auto& [delay_ms, signal_number] : {std::pair{1500, SIGINT}, {4000, SIGTERM}, {7000, SIGINT}}) {
+        CAPTURE(delay_ms);
+        CAPTURE(signal_number);
+        check_stopped(signal_after(args, std::chrono::milliseconds(delay_ms), signal_number), dir, {"big.vrt"});
+    }
+}
+
+TEST_CASE("vectorize: SIGINT and SIGTERM stop listing the classes and polygonizing a 50000 x 50000 raster at once") {
+    const auto dir = scratch_dir("cli_cancel_vectorize");
+    segearth::test::translate_koeln(dir / "classes.tif", {"-b", "1", "-scale", "0", "255", "0", "2", "-ot", "Byte"});
+    segearth::test::translate_koeln(dir / "named.tif", {"-b", "1", "-scale", "0", "255", "0", "2", "-ot", "Byte"});
+    GDALAllRegister();
+    {
+        std::unique_ptr<GDALDataset> named(GDALDataset::Open((dir / "named.tif").c_str(), GDAL_OF_UPDATE));
+        REQUIRE(named);
+        const char* names[] = {"background", "low", "high", nullptr};
+        named->GetRasterBand(1)->SetCategoryNames(const_cast<char**>(names));
+    }
+    // 50000 x 50000 views of them: without class names vectorize first lists the values present (a
+    // pass over the raster); with them it polygonizes at once.
+    const auto view = [&](const std::string& from, const std::string& to) {
+        auto src = segearth::test::open_raster(dir / from);
+        std::vector<std::string> words{"-of", "VRT", "-outsize", "50000", "50000", "-r", "near"};
+        std::vector<char*> argv;
+        for (auto& w : words) argv.push_back(w.data());
+        argv.push_back(nullptr);
+        auto* options = GDALTranslateOptionsNew(argv.data(), nullptr);
+        GDALClose(GDALTranslate((dir / to).c_str(), GDALDataset::ToHandle(src.get()), options, nullptr));
+        GDALTranslateOptionsFree(options);
+        return (dir / to).string();
+    };
+    const auto unnamed = view("classes.tif", "big.vrt"), named = view("named.tif", "big_named.vrt");
+    // named.tif.aux.xml: where GDAL keeps the category names the test set.
+    const std::vector<std::string> inputs{"classes.tif", "named.tif", "named.tif.aux.xml", "big.vrt", "big_named.vrt"};
+    for (const auto& [raster, delay_ms, signal_number] :
+         {std::tuple{unnamed, 1500, SIGINT}, {named, 1500, SIGTERM}, {named, 4000, SIGINT}}) {
+        CAPTURE(raster);
+        CAPTURE(delay_ms);
+        check_stopped(signal_after({"vectorize", raster, (dir / "out.gpkg").string()}, std::chrono::milliseconds(delay_ms),
+                                   signal_number),
+                      dir, inputs);
+    }
+}
