@@ -12,6 +12,8 @@ packages=(
   libopenblas0-openmp libblas3
   # The test fixtures are written by an independent Python implementation (tests/fixtures/).
   python3 python3-torch python3-numpy
+  # The fuzz targets (scripts/fuzz.sh): clang's libFuzzer, ASan and UBSan runtimes.
+  clang libclang-rt-14-dev
 )
 
 sudo_cmd=()

@@ -15,36 +15,46 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The files a signal handler removes: fixed slots of C strings, written in normal context and only
-// read (then unlinked) by the handler. A slot's strings are never freed, so a handler that reads
-// one while it is being released still holds valid memory; they are a few hundred bytes per output.
-constexpr int slot_count = 64, names_per_slot = 4;
-std::atomic<const char*> registry[slot_count][names_per_slot];
+// The files a signal handler removes, in fixed slots (no allocation: the handler may only read
+// memory and call async-signal-safe functions). A slot is 0 free, 1 being filled, 2 registered.
+constexpr int slot_count = 64;
+constexpr size_t max_path = 4096;
+struct Slot {
+    std::atomic<int> state{0};
+    char path[max_path];
+};
+Slot registry[slot_count];
+const char* const sidecars[] = {"", ".aux.xml", "-journal", "-wal"};
 
 int register_temporary(const std::string& temporary) {
-    const char* main_name = strdup(temporary.c_str());
-    for (int slot = 0; slot < slot_count; ++slot) {
-        const char* empty = nullptr;
-        if (!registry[slot][0].compare_exchange_strong(empty, main_name)) continue;  // taken
-        int k = 1;
-        for (const char* sidecar : {".aux.xml", "-journal", "-wal"})
-            registry[slot][k++].store(strdup((temporary + sidecar).c_str()));
-        return slot;
+    if (temporary.size() + 16 >= max_path) return -1;  // the destructor still removes it
+    for (int i = 0; i < slot_count; ++i) {
+        int expected = 0;
+        if (!registry[i].state.compare_exchange_strong(expected, 1)) continue;
+        std::memcpy(registry[i].path, temporary.c_str(), temporary.size() + 1);
+        registry[i].state.store(2);
+        return i;
     }
     return -1;  // more outputs than slots: the destructor still removes them; only a hard exit misses them
 }
 
 void unregister_temporary(int slot) {
-    if (slot < 0) return;
-    for (auto& name : registry[slot]) name.store(nullptr);
+    if (slot >= 0) registry[slot].state.store(0);
 }
 
 }  // namespace
 
 void remove_temporaries_now() noexcept {
-    for (auto& slot : registry)
-        for (auto& name : slot)
-            if (const char* path = name.load()) ::unlink(path);
+    char name[max_path + 16];
+    for (auto& slot : registry) {
+        if (slot.state.load() != 2) continue;
+        const size_t n = std::strlen(slot.path);
+        for (const char* sidecar : sidecars) {
+            std::memcpy(name, slot.path, n);
+            std::memcpy(name + n, sidecar, std::strlen(sidecar) + 1);
+            ::unlink(name);
+        }
+    }
 }
 
 TemporaryOutput::TemporaryOutput(std::string path, const std::string& suffix)
