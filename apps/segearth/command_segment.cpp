@@ -15,7 +15,6 @@ int run_segment(const std::vector<std::string>& args) {
     CommonOptions common;
     const auto o = parse_command(pipeline::segment_command(), args, common);
     if (!o) return 0;
-    install_interrupt_handler();
     const auto report = pipeline::segment(*o, terminal_progress(common.quiet));
     if (common.quiet) return 0;
     if (!report.notes.empty()) std::cerr << "note: " << report.notes;

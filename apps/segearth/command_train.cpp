@@ -14,7 +14,6 @@ int run_train(const std::vector<std::string>& args) {
     CommonOptions common;
     const auto o = parse_command(pipeline::train_command(), args, common);
     if (!o) return 0;
-    install_interrupt_handler();
     const auto r = pipeline::train(*o, message_progress(common.quiet));
     if (common.quiet) return 0;
     const auto& t = r.timings;

@@ -14,7 +14,6 @@ int run_vectorize(const std::vector<std::string>& args) {
     CommonOptions common;
     const auto o = parse_command(geo::vectorize_command(), args, common);
     if (!o) return 0;
-    install_interrupt_handler();
     const auto report = geo::vectorize(*o, terminal_progress(common.quiet));
     if (common.quiet) return 0;
     for (const auto& [layer, count] : report.polygons_per_layer)

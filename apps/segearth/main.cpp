@@ -1,5 +1,6 @@
 // segearth: maps from words. A thin main: pick the command, map errors to GDAL-style exit codes
 // (0 ok, 1 failure, 2 usage error, 130 cancelled).
+#include "cli_progress.hpp"
 #include "command_info.hpp"
 #include "command_segment.hpp"
 #include "command_train.hpp"
@@ -52,6 +53,8 @@ int run(int argc, char** argv) {
 
 int main(int argc, char** argv) {
     segearth::core::select_blas_core_type(argv);
+    // From the start: a Ctrl-C while the models load is seen at the first progress report.
+    segearth::cli::install_interrupt_handler();
     try {
         return run(argc, argv);
     } catch (const segearth::UsageError& e) {

@@ -22,9 +22,10 @@ inline std::unique_ptr<GDALDataset> open_raster(const std::filesystem::path& pat
     return ds;
 }
 
-/// gdal_translate ARGS oem_koeln_50.tif OUT.
-inline std::filesystem::path translate_koeln(const std::filesystem::path& out, std::vector<std::string> args) {
-    auto src = open_raster(shared_data_file("oem_koeln_50.tif"));
+/// gdal_translate ARGS SOURCE OUT.
+inline std::filesystem::path translate(const std::filesystem::path& source, const std::filesystem::path& out,
+                                       std::vector<std::string> args) {
+    auto src = open_raster(source);
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -33,6 +34,11 @@ inline std::filesystem::path translate_koeln(const std::filesystem::path& out, s
     GDALTranslateOptionsFree(options);
     REQUIRE(std::filesystem::exists(out));
     return out;
+}
+
+/// gdal_translate ARGS oem_koeln_50.tif OUT.
+inline std::filesystem::path translate_koeln(const std::filesystem::path& out, std::vector<std::string> args) {
+    return translate(shared_data_file("oem_koeln_50.tif"), out, std::move(args));
 }
 
 }  // namespace segearth::test

@@ -24,7 +24,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr double bound_seconds = 2.0;
+constexpr double bound_seconds = 3.0;
 
 struct Stopped {
     segearth::test::RunResult result;
@@ -90,15 +90,8 @@ TEST_CASE("vectorize: SIGINT and SIGTERM stop listing the classes and polygonizi
     // 50000 x 50000 views of them: without class names vectorize first lists the values present (a
     // pass over the raster); with them it polygonizes at once.
     const auto view = [&](const std::string& from, const std::string& to) {
-        auto src = segearth::test::open_raster(dir / from);
-        std::vector<std::string> words{"-of", "VRT", "-outsize", "50000", "50000", "-r", "near"};
-        std::vector<char*> argv;
-        for (auto& w : words) argv.push_back(w.data());
-        argv.push_back(nullptr);
-        auto* options = GDALTranslateOptionsNew(argv.data(), nullptr);
-        GDALClose(GDALTranslate((dir / to).c_str(), GDALDataset::ToHandle(src.get()), options, nullptr));
-        GDALTranslateOptionsFree(options);
-        return (dir / to).string();
+        return segearth::test::translate(dir / from, dir / to, {"-of", "VRT", "-outsize", "50000", "50000", "-r", "near"})
+            .string();
     };
     const auto unnamed = view("classes.tif", "big.vrt"), named = view("named.tif", "big_named.vrt");
     // named.tif.aux.xml: where GDAL keeps the category names the test set.

@@ -64,6 +64,16 @@ void check_no_outputs(const fs::path& dir, const std::vector<std::string>& input
     }
 }
 
+// Waits (up to a minute) until a temporary output exists in `dir`: the run is writing.
+bool wait_for_part_file(const fs::path& dir) {
+    for (int i = 0; i < 600; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        for (const auto& entry : fs::directory_iterator(dir))
+            if (entry.path().filename().string().find(".part") != std::string::npos) return true;
+    }
+    return false;
+}
+
 }  // namespace
 
 TEST_CASE("segment: class raster on the input's grid with names, colours, settings - probabilities and confidence") {
@@ -301,13 +311,7 @@ TEST_CASE("segment: Ctrl-C stops the run with exit code 130 and leaves no output
     auto process = segearth::test::start_segearth(
         segment_args(input, out, {"--classes", "a;b", "--probabilities", (dir / "p.tif").string()}));
     // Wait until the outputs are being written (their temporary files exist), then interrupt.
-    bool started = false;
-    for (int i = 0; i < 600 && !started; ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        for (const auto& entry : fs::directory_iterator(dir))
-            started = started || entry.path().filename().string().find(".part") != std::string::npos;
-    }
-    CHECK(started);
+    CHECK(wait_for_part_file(dir));
     std::this_thread::sleep_for(std::chrono::seconds(1));
     kill(process.pid, SIGINT);
     const auto r = segearth::test::wait_for(process);
@@ -323,13 +327,7 @@ TEST_CASE("segment: a second Ctrl-C ends the run at once and still leaves no tem
     // Big batches: the first Ctrl-C waits for the forward pass in progress, the second does not.
     auto process = segearth::test::start_segearth(segment_args(
         input, out, {"--classes", "a;b", "--probabilities", (dir / "p.tif").string(), "--batch", "64"}));
-    bool started = false;
-    for (int i = 0; i < 600 && !started; ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        for (const auto& entry : fs::directory_iterator(dir))
-            started = started || entry.path().filename().string().find(".part") != std::string::npos;
-    }
-    CHECK(started);
+    CHECK(wait_for_part_file(dir));
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     kill(process.pid, SIGINT);
     std::this_thread::sleep_for(std::chrono::milliseconds(30));
