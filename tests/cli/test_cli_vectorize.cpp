@@ -108,7 +108,7 @@ TEST_CASE("vectorize: the extension or -of picks GeoPackage, GeoJSON or FlatGeob
                        ": no vector format is written for the extension '.shp': use .gpkg (GeoPackage, a layer per "
                        "class), .geojson or .fgb (one class), or give -of (Shapefiles: write a .gpkg and convert it "
                        "with ogr2ogr)\n");
-    r = run_segearth({"vectorize", three.string(), (dir / "e.geojson").string()});
+    r = run_segearth({"vectorize", three.string(), (dir / "e.geojson").string(), "-q"});
     CHECK(r.exit_code == 2);
     CHECK(r.err == "segearth: " + (dir / "e.geojson").string() +
                        ": GeoJSON holds one layer, and 2 classes would be written: choose one with --class NAME, or "
