@@ -267,7 +267,6 @@ Rasters create_rasters(const SegmentOptions& o, const SegmentPlan& p, OutputSet&
 SegmentReport run_segment(const SegmentOptions& o, const Progress& progress) {
     SegmentReport report;
     auto p = plan(o, report);
-    segearth::report(progress, 0.0);
     OutputSet outputs;  // destroyed unpublished on any error: every temporary file goes with it
     auto rasters = create_rasters(o, p, outputs);
 
