@@ -31,9 +31,23 @@ struct Stopped {
     double seconds_to_exit = 0;
 };
 
-// Starts segearth, signals it after `delay`, and measures how long it takes to exit.
+// True once the process catches SIGINT and SIGTERM (its handler is installed): before that, on a
+// loaded machine still loading its libraries, a signal would just kill it.
+bool handles_signals(int pid) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    for (std::string line; std::getline(status, line);)
+        if (line.rfind("SigCgt:", 0) == 0) {
+            const auto caught = std::stoull(line.substr(7), nullptr, 16);
+            return (caught >> (SIGINT - 1) & 1) && (caught >> (SIGTERM - 1) & 1);
+        }
+    return false;
+}
+
+// Starts segearth, signals it `delay` after it handles signals, and measures how long it takes to exit.
 Stopped signal_after(const std::vector<std::string>& args, std::chrono::milliseconds delay, int signal_number) {
     auto process = segearth::test::start_segearth(args);
+    for (int i = 0; i < 3000 && !handles_signals(process.pid); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
     std::this_thread::sleep_for(delay);
     const auto sent = std::chrono::steady_clock::now();
     kill(process.pid, signal_number);
