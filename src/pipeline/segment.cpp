@@ -160,22 +160,18 @@ SegmentPlan plan(const SegmentOptions& o, SegmentReport& report) {
         if (!path->empty()) outputs.push_back({what, *path});
     for (size_t i = 0, n = outputs.size(); i < n; ++i)
         outputs.push_back({outputs[i].what + "'s sidecar", outputs[i].path + ".aux.xml"});
-    refuse_outputs_onto_inputs(outputs, {{"INPUT", o.input},
-                                         {"--clip", o.clip},
-                                         {"--upsampler", o.upsampler.path},
-                                         {"--vocab", o.vocab},
-                                         {"--templates", o.templates},
-                                         {"--classes-file", o.classes.classes_file}});
+    const auto inputs = [&](const std::string& clip, const std::string& upsampler, const std::string& vocab,
+                            const std::string& templates) -> std::vector<NamedPath> {
+        return {{"INPUT", o.input},          {"--clip", clip},           {"--upsampler", upsampler},
+                {"--vocab", vocab},          {"--templates", templates}, {"--classes-file", o.classes.classes_file}};
+    };
+    refuse_outputs_onto_inputs(outputs, inputs(o.clip, o.upsampler.path, o.vocab, o.templates));
     p.clip = core::find_asset(core::clip_weights_asset(), o.clip);
     p.upsampling = resolve_upsampler(o.upsampler, report.notes);
     p.vocab = core::find_asset(core::bpe_vocabulary_asset(), o.vocab);
     p.templates = core::find_asset(core::prompt_templates_asset(), o.templates);
-    refuse_outputs_onto_inputs(outputs, {{"INPUT", o.input},
-                                         {"--clip", p.clip.string()},
-                                         {"--upsampler", p.upsampling.path.string()},
-                                         {"--vocab", p.vocab.string()},
-                                         {"--templates", p.templates.string()},
-                                         {"--classes-file", o.classes.classes_file}});
+    refuse_outputs_onto_inputs(outputs, inputs(p.clip.string(), p.upsampling.path.string(), p.vocab.string(),
+                                               p.templates.string()));
 
     const auto& working = p.reader->working_grid();
     const auto& out_grid = o.output_grid == OutputGrid::working ? working : p.reader->native_grid();

@@ -83,9 +83,8 @@ void check_range(const OptionInfo& o, const std::string& message, double value) 
 }
 
 void check_single_use(const OptionInfo& o, const std::vector<std::string>& values) {
-    if (o.repeatable || o.type == ValueType::boolean) return;
-    const size_t per_use = o.values_per_use < 1 ? values.size() : static_cast<size_t>(o.values_per_use);
-    if (values.size() > per_use && o.values_per_use >= 1)
+    if (o.repeatable || o.type == ValueType::boolean || o.values_per_use < 1) return;
+    if (values.size() > static_cast<size_t>(o.values_per_use))
         throw UsageError(o.flag() + " is given more than once: give it once");
 }
 
