@@ -7,6 +7,7 @@
 //   out.publish(overwrite);                        // rename; without it the destructor removes it
 #pragma once
 
+#include <memory>
 #include <string>
 
 namespace segearth {
@@ -14,6 +15,9 @@ namespace segearth {
 class TemporaryOutput {
 public:
     explicit TemporaryOutput(std::string path, const std::string& suffix = {});
+    /// A file a driver writes beside another output's temporary file under a name of its own
+    /// choosing (a Shapefile's OUT.shp.part-PID.dbf, published as OUT.dbf).
+    static std::unique_ptr<TemporaryOutput> named(std::string path, std::string temporary);
     ~TemporaryOutput();  ///< removes the temporary file (and its .aux.xml) unless published
     TemporaryOutput(const TemporaryOutput&) = delete;
     TemporaryOutput& operator=(const TemporaryOutput&) = delete;
@@ -31,6 +35,8 @@ public:
     bool published() const { return published_; }
 
 private:
+    struct Named {};
+    TemporaryOutput(std::string path, std::string temporary, Named);
     std::string path_, temporary_;
     bool published_ = false;
     int slot_ = -1;  // in the registry remove_temporaries_now() empties

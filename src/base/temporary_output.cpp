@@ -61,6 +61,13 @@ TemporaryOutput::TemporaryOutput(std::string path, const std::string& suffix)
     : path_(std::move(path)), temporary_(path_ + ".part-" + std::to_string(static_cast<long>(::getpid())) + suffix),
       slot_(register_temporary(temporary_)) {}
 
+TemporaryOutput::TemporaryOutput(std::string path, std::string temporary, Named)
+    : path_(std::move(path)), temporary_(std::move(temporary)), slot_(register_temporary(temporary_)) {}
+
+std::unique_ptr<TemporaryOutput> TemporaryOutput::named(std::string path, std::string temporary) {
+    return std::unique_ptr<TemporaryOutput>(new TemporaryOutput(std::move(path), std::move(temporary), Named{}));
+}
+
 TemporaryOutput::~TemporaryOutput() {
     if (!published_) discard();
     unregister_temporary(slot_);

@@ -122,9 +122,13 @@ Upsampling resolve_upsampler(const UpsamplerChoice& choice, std::string& notes) 
 
 // Every output is checked before anything slow happens: its folder there, not an existing file
 // without --overwrite.
-void check_outputs(const SegmentOptions& o) {
-    for (const auto* path : {&o.output, &o.vector, &o.probabilities, &o.confidence})
+void check_outputs(const SegmentOptions& o, int64_t class_count) {
+    for (const auto* path : {&o.output, &o.probabilities, &o.confidence})
         if (!path->empty()) geo::check_output_path(*path, o.overwrite, "output");
+    if (o.vector.empty()) return;
+    geo::check_vector_output(o.vector, geo::VectorFormat::automatic, o.overwrite, false);
+    // --vector writes a layer for every class but the background.
+    geo::check_layer_count(o.vector, geo::VectorFormat::automatic, static_cast<size_t>(class_count - 1));
 }
 
 // What the plan phase settles: everything checked and located, nothing loaded or written.
@@ -148,7 +152,7 @@ SegmentPlan plan(const SegmentOptions& o, SegmentReport& report) {
     p.rule.prob_threshold = p.classes.prob_threshold;
     p.rule.bg_index = p.classes.bg_index;
     p.rule.validate();
-    check_outputs(o);
+    check_outputs(o, p.rule.class_count);
     geo::limit_gdal_cache(o.streaming.ram_mb * 1024 * 1024 / 8);
     p.reader = std::make_unique<geo::SceneReader>(o.input, o.read);
     p.device = choose_device(o.device);
@@ -160,6 +164,9 @@ SegmentPlan plan(const SegmentOptions& o, SegmentReport& report) {
         if (!path->empty()) outputs.push_back({what, *path});
     for (size_t i = 0, n = outputs.size(); i < n; ++i)
         outputs.push_back({outputs[i].what + "'s sidecar", outputs[i].path + ".aux.xml"});
+    if (!o.vector.empty())
+        for (const auto& companion : geo::vector_companions(o.vector, geo::VectorFormat::automatic))
+            outputs.push_back({"--vector's companion", companion});
     const auto inputs = [&](const std::string& clip, const std::string& upsampler, const std::string& vocab,
                             const std::string& templates) -> std::vector<NamedPath> {
         return {{"INPUT", o.input},          {"--clip", clip},           {"--upsampler", upsampler},

@@ -91,6 +91,14 @@ TEST_CASE("segment: no output flag may name an input, however it is spelled") {
             refused_and_unchanged(dir, with, std::string(flag) == "--vector" ? "no vector format is written" : "");
         }
     }
+    // A Shapefile's companions are outputs too: --vector scene.shp writes scene.dbf.
+    const auto as_dbf = copy_to(input, dir / "scene.dbf");
+    auto args = base;
+    args.insert(args.begin() + 1, as_dbf.string());
+    args.insert(args.begin() + 2, out);
+    args.push_back("--vector");
+    args.push_back((dir / "scene.shp").string());
+    refused_and_unchanged(dir, args);
 }
 
 TEST_CASE("train: --out and --log may not name the CLIP weights, an image or a list of images") {
@@ -118,7 +126,7 @@ TEST_CASE("train: --out and --log may not name the CLIP weights, an image or a l
     }
 }
 
-TEST_CASE("vectorize: OUT.gpkg may not be the class raster, the probabilities or the pre-event raster") {
+TEST_CASE("vectorize: OUT.gpkg (or a Shapefile's companion) may not be the class raster, the probabilities or the pre-event raster") {
     const auto dir = scratch_dir("cli_safety_vectorize");
     const auto classes = segearth::test::translate_koeln(dir / "classes.tif", {"-srcwin", "0", "0", "32", "32", "-b", "1"});
     const auto before = segearth::test::translate_koeln(dir / "before.tif", {"-srcwin", "0", "0", "32", "32", "-b", "1"});
@@ -131,4 +139,9 @@ TEST_CASE("vectorize: OUT.gpkg may not be the class raster, the probabilities or
                                 "--overwrite"});
     refused_and_unchanged(dir, {"vectorize", classes.string(), before.string(), "--pre-event", before.string(), "-of",
                                 "GPKG", "--overwrite"});
+    // OUT.shp writes OUT.dbf, OUT.shx and OUT.prj beside it.
+    for (const char* name : {"classes.dbf", "classes.shx", "classes.prj"}) {
+        const auto input = copy_to(classes, dir / name);
+        refused_and_unchanged(dir, {"vectorize", input.string(), (dir / "classes.shp").string(), "--overwrite"});
+    }
 }

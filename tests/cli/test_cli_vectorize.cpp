@@ -8,6 +8,7 @@
 #include <ogrsf_frmts.h>
 
 #include <filesystem>
+#include <fstream>
 
 using segearth::test::fixture;
 using segearth::test::run_segearth;
@@ -15,6 +16,11 @@ using segearth::test::scratch_dir;
 namespace fs = std::filesystem;
 
 namespace {
+
+std::string bytes_of(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
 
 fs::path crop(const fs::path& out) {
     return segearth::test::translate_koeln(out, {"-srcwin", "100", "100", "240", "160"});
@@ -79,7 +85,7 @@ TEST_CASE("vectorize: errors name the file or class and leave nothing behind") {
     }
 }
 
-TEST_CASE("vectorize: the extension or -of picks GeoPackage, GeoJSON or FlatGeobuf, and other extensions are refused") {
+TEST_CASE("vectorize: the extension or -of picks GeoPackage, GeoJSON, FlatGeobuf or Shapefile, and other extensions are refused") {
     const auto dir = scratch_dir("cli_vectorize_formats");
     // Two classes (0 background, 1) and three classes (0, 1, 2) from the tile's first band.
     const auto two = segearth::test::translate_koeln(
@@ -102,12 +108,16 @@ TEST_CASE("vectorize: the extension or -of picks GeoPackage, GeoJSON or FlatGeob
     CHECK(driver_of(dir / "c.data") == "GeoJSON");
 
     const auto before = std::distance(fs::directory_iterator(dir), fs::directory_iterator());
-    r = run_segearth({"vectorize", two.string(), (dir / "d.shp").string()});
+    r = run_segearth({"vectorize", two.string(), (dir / "d.kml").string()});
     CHECK(r.exit_code == 2);
-    CHECK(r.err == "segearth: " + (dir / "d.shp").string() +
-                       ": no vector format is written for the extension '.shp': use .gpkg (GeoPackage, a layer per "
-                       "class), .geojson or .fgb (one class), or give -of (Shapefiles: write a .gpkg and convert it "
-                       "with ogr2ogr)\n");
+    CHECK(r.err == "segearth: " + (dir / "d.kml").string() +
+                       ": no vector format is written for the extension '.kml': use .gpkg (GeoPackage, a layer per "
+                       "class), .geojson, .fgb or .shp (one class), or give -of (other formats: write a .gpkg and "
+                       "convert it with ogr2ogr)\n");
+    r = run_segearth({"vectorize", two.string(), (dir / "d.dat").string(), "-of", "ESRI Shapefile"});
+    CHECK(r.exit_code == 2);
+    CHECK(r.err == "segearth: " + (dir / "d.dat").string() +
+                       ": a Shapefile's name ends in .shp (its .dbf, .shx and .prj are written beside it)\n");
     r = run_segearth({"vectorize", three.string(), (dir / "e.geojson").string(), "-q"});
     CHECK(r.exit_code == 2);
     CHECK(r.err == "segearth: " + (dir / "e.geojson").string() +
@@ -116,4 +126,67 @@ TEST_CASE("vectorize: the extension or -of picks GeoPackage, GeoJSON or FlatGeob
     CHECK(std::distance(fs::directory_iterator(dir), fs::directory_iterator()) == before);
     r = run_segearth({"vectorize", three.string(), (dir / "f.geojson").string(), "--class", "class_2", "-q"});
     CHECK_MESSAGE(r.exit_code == 0, r.err);
+}
+
+TEST_CASE("vectorize to a Shapefile: its files published together, UTF-8 names, short field names, stale ones replaced") {
+    const auto dir = scratch_dir("cli_vectorize_shapefile");
+    const auto two = segearth::test::translate_koeln(
+        dir / "two.tif", {"-srcwin", "0", "0", "120", "80", "-b", "1", "-scale", "0", "255", "0", "1", "-ot", "Byte"});
+    const auto shp = dir / "out.shp";
+    const auto companion = [&](const char* extension) { return fs::path(shp).replace_extension(extension); };
+    auto r = run_segearth({"vectorize", two.string(), shp.string(), "-q"});
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    for (const char* extension : {".shp", ".shx", ".dbf", ".prj", ".cpg"}) CHECK(fs::exists(companion(extension)));
+    for (const auto& entry : fs::directory_iterator(dir))
+        CHECK(entry.path().filename().string().find(".part-") == std::string::npos);
+    long long polygons = 0;
+    {
+        std::unique_ptr<GDALDataset> ds(GDALDataset::Open(shp.c_str(), GDAL_OF_VECTOR));
+        REQUIRE(ds);
+        CHECK(std::string(ds->GetDriverName()) == "ESRI Shapefile");
+        OGRLayer* layer = ds->GetLayer(0);
+        REQUIRE(layer);
+        CHECK(std::string(layer->GetName()) == "out");  // named after the file, not the temporary one
+        CHECK(std::string(layer->GetMetadataItem("ENCODING_FROM_CPG", "SHAPEFILE")) == "UTF-8");
+        for (const char* field : {"class_id", "class_name", "area_m2", "perim_m"})
+            CHECK_MESSAGE(layer->GetLayerDefn()->GetFieldIndex(field) >= 0, field);
+        polygons = layer->GetFeatureCount();
+        CHECK(polygons > 0);
+        for (auto& f : *layer) CHECK(f->GetFieldAsDouble("area_m2") > 0);
+    }
+
+    // Without --overwrite, neither the .shp nor a companion left alone is replaced.
+    const auto dbf_before = bytes_of(companion(".dbf"));
+    r = run_segearth({"vectorize", two.string(), shp.string()});
+    CHECK(r.exit_code == 2);
+    CHECK(r.err == "segearth: output " + shp.string() + " already exists: use --overwrite to replace it\n");
+    fs::remove(shp);
+    r = run_segearth({"vectorize", two.string(), shp.string()});
+    CHECK(r.exit_code == 2);
+    CHECK(r.err == "segearth: " + companion(".shx").string() + " already exists (it would be part of " +
+                       shp.string() + "): use --overwrite to replace it\n");
+    CHECK(bytes_of(companion(".dbf")) == dbf_before);
+
+    // With it, a spatial index of the old file does not survive to describe the new one.
+    std::ofstream(companion(".qix")) << "stale";
+    r = run_segearth({"vectorize", two.string(), shp.string(), "--overwrite", "-q"});
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    CHECK_FALSE(fs::exists(companion(".qix")));
+    std::unique_ptr<GDALDataset> ds(GDALDataset::Open(shp.c_str(), GDAL_OF_VECTOR));
+    REQUIRE(ds);
+    CHECK(ds->GetLayer(0)->GetFeatureCount() == polygons);
+}
+
+TEST_CASE("segment --vector: a one-layer format for several classes is refused before any model loads") {
+    const auto dir = scratch_dir("cli_vector_layers");
+    const auto input = crop(dir / "crop.tif");
+    for (const char* name : {"v.shp", "v.geojson"}) {
+        const auto r = run_segearth({"segment", input.string(), (dir / "classes.tif").string(), "--classes",
+                                     "background;building;tree", "--clip", (dir / "no_such_clip.safetensors").string(),
+                                     "--text-cache", "-", "--vector", (dir / name).string()});
+        CHECK(r.exit_code == 2);
+        CHECK_MESSAGE(r.err.find((dir / name).string() + ": ") == std::string("segearth: ").size(), r.err);
+        CHECK_MESSAGE(r.err.find("holds one layer, and 2 classes would be written") != std::string::npos, r.err);
+    }
+    for (const auto& entry : fs::directory_iterator(dir)) CHECK(entry.path().filename() == "crop.tif");
 }

@@ -19,14 +19,27 @@
 
 namespace segearth::geo {
 
-/// The vector formats written: GeoPackage (any number of layers), GeoJSON and FlatGeobuf (one
-/// layer: one class). `automatic` picks by the output's extension.
-enum class VectorFormat { automatic, gpkg, geojson, flatgeobuf };
-const options::EnumNames<VectorFormat>& vector_formats();  ///< auto, GPKG, GeoJSON, FlatGeobuf
+/// The vector formats written: GeoPackage (any number of layers), GeoJSON, FlatGeobuf and ESRI
+/// Shapefile (one layer: one class). `automatic` picks by the output's extension.
+enum class VectorFormat { automatic, gpkg, geojson, flatgeobuf, shapefile };
+const options::EnumNames<VectorFormat>& vector_formats();  ///< auto, GPKG, GeoJSON, FlatGeobuf, ESRI Shapefile
 
-/// The format `format` means for `output`: the extension's (.gpkg, .geojson/.json, .fgb) when
-/// automatic. Throws UsageError for an extension no format writes (.shp, .txt, none).
+/// The format `format` means for `output`: the extension's (.gpkg, .geojson/.json, .fgb, .shp) when
+/// automatic. Throws UsageError for an extension no format writes (.txt, .kml, none).
 VectorFormat resolve_vector_format(const std::string& output, VectorFormat format);
+
+/// The files a vector output writes or replaces beside itself, each as much the output as the file
+/// named: a Shapefile's .shx, .dbf, .prj and .cpg, and the stale spatial indexes (.qix, .sbn, .sbx)
+/// of one it replaces (a GeoPackage, GeoJSON or FlatGeobuf is one file).
+std::vector<std::string> vector_companions(const std::string& output, VectorFormat format);
+
+/// Where a vector output goes, checked before any work: its folder exists, and without `overwrite`
+/// neither it (unless `append`) nor any of its companions exists. Throws UsageError naming the file.
+void check_vector_output(const std::string& output, VectorFormat format, bool overwrite, bool append);
+
+/// Throws UsageError when `layers` class layers would go into a one-layer format (GeoJSON,
+/// FlatGeobuf, Shapefile): the plan phase asks before any work.
+void check_layer_count(const std::string& output, VectorFormat format, size_t layers);
 
 struct VectorizeOptions {
     std::string input;                 ///< the class raster

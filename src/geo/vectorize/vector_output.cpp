@@ -5,6 +5,7 @@
 #include <segearth/error.hpp>
 #include <segearth/geo/gdal_setup.hpp>
 #include <segearth/geo/output_raster.hpp>
+#include <segearth/geo/vectorize.hpp>
 
 #include <cpl_vsi.h>
 
@@ -18,21 +19,49 @@ namespace {
 std::string extension_of(const std::string& driver) {
     if (driver == "GeoJSON") return ".geojson";
     if (driver == "FlatGeobuf") return ".fgb";
+    if (driver == "ESRI Shapefile") return ".shp";
     return ".gpkg";
+}
+
+bool has_option(const std::vector<std::string>& options, const std::string& key) {
+    for (const auto& o : options)
+        if (o.size() > key.size() && o[key.size()] == '=' && EQUALN(o.c_str(), key.c_str(), key.size())) return true;
+    return false;
+}
+
+void check_destination(const std::string& path, const std::vector<std::string>& companions, bool overwrite,
+                       bool append) {
+    if (!append) check_output_path(path, overwrite, "output");
+    VSIStatBufL stat{};
+    for (const auto& companion : companions)
+        if (!overwrite && VSIStatL(companion.c_str(), &stat) == 0)
+            throw UsageError(companion + " already exists (it would be part of " + path +
+                             "): use --overwrite to replace it");
 }
 
 }  // namespace
 
-VectorOutput::VectorOutput(std::string path, const std::string& driver, bool overwrite, bool append,
-                           std::vector<std::string> lco)
+void check_vector_output(const std::string& output, VectorFormat format, bool overwrite, bool append) {
+    check_destination(output, vector_companions(output, format), overwrite, append);
+}
+
+VectorOutput::VectorOutput(std::string path, const std::string& driver, std::vector<std::string> companions,
+                           bool overwrite, bool append, std::vector<std::string> lco)
     : path_(std::move(path)), file_(path_, extension_of(driver)), layer_options_(std::move(lco)),
-      replace_(overwrite || append) {
+      shapefile_(driver == "ESRI Shapefile"), replace_(overwrite || append) {
     ensure_gdal();
     if (overwrite && append) throw UsageError("give either --overwrite or --append, not both");
     VSIStatBufL stat{};
     const bool exists = VSIStatL(path_.c_str(), &stat) == 0;
-    if (!append) check_output_path(path_, overwrite, "output");
+    check_destination(path_, companions, overwrite, append);
     const std::string& temporary = file_.temporary();
+    for (auto& companion : companions) {
+        const auto written_as = std::filesystem::path(temporary).replace_extension(
+            std::filesystem::path(companion).extension());
+        companions_.push_back(TemporaryOutput::named(std::move(companion), written_as.string()));
+    }
+    // Class names are any UTF-8 text: a Shapefile's default encoding (ISO-8859-1) would lose them.
+    if (shapefile_ && !has_option(layer_options_, "ENCODING")) layer_options_.push_back("ENCODING=UTF-8");
     CPLErrorReset();
     if (append && exists) {
         std::error_code ec;
@@ -63,15 +92,17 @@ OGRLayer* VectorOutput::create_layer(const std::string& name, const OGRSpatialRe
     OGRLayer* layer = dataset_->CreateLayer(name.c_str(), const_cast<OGRSpatialReference*>(srs), wkbMultiPolygon,
                                              options.get());
     if (!layer) throw FileError("cannot create layer '" + name + "' in " + path_ + ": " + last_gdal_error("?"));
-    const auto add = [&](const char* field, OGRFieldType type) {
+    const auto add = [&](const char* field, OGRFieldType type, int width = 0) {
         OGRFieldDefn definition(field, type);
+        definition.SetWidth(width);
         if (layer->CreateField(&definition) != OGRERR_NONE)
             throw FileError("cannot add field " + std::string(field) + " to " + path_ + ": " + last_gdal_error("?"));
     };
+    // In PolygonField's order. A Shapefile's field names have at most 10 characters, its texts 254.
     add("class_id", OFTInteger);
-    add("class_name", OFTString);
+    add("class_name", OFTString, shapefile_ ? 254 : 0);
     add("area_m2", OFTReal);
-    add("perimeter_m", OFTReal);
+    add(shapefile_ ? "perim_m" : "perimeter_m", OFTReal);
     if (with_probabilities) {
         add("mean_prob", OFTReal);
         add("max_prob", OFTReal);
@@ -91,8 +122,24 @@ void VectorOutput::finish() {
     if (CPLGetLastErrorType() >= CE_Failure) throw FileError("cannot finish " + path_ + ": " + last_gdal_error("?"));
 }
 
+void VectorOutput::check_publishable() const {
+    for (const auto& companion : companions_) {
+        std::error_code ec;
+        if (std::filesystem::exists(companion->temporary(), ec)) companion->check_publishable(replace_);
+    }
+    file_.check_publishable(replace_);
+}
+
 void VectorOutput::publish() {
     if (dataset_) throw Error("VectorOutput::publish before finish");
+    check_publishable();
+    // The companions first: a .shp in place means its .dbf and .shx are too. One the driver did not
+    // write (a spatial index) must not survive from the file being replaced.
+    for (auto& companion : companions_) {
+        std::error_code ec;
+        if (std::filesystem::exists(companion->temporary(), ec)) companion->publish(replace_);
+        else if (replace_) std::filesystem::remove(companion->path(), ec);
+    }
     file_.publish(replace_);
 }
 

@@ -1,6 +1,7 @@
 // A vector file written the safe way: into OUT.part-PID.EXT beside OUT, renamed when complete;
 // an existing OUT is an error unless overwrite (replace) or append (its layers are kept: the file is
-// copied first, so a failure still leaves the original untouched).
+// copied first, so a failure still leaves the original untouched). A Shapefile's companions (.dbf,
+// .shx, .prj, .cpg) are written and renamed alongside, the .shp last.
 #pragma once
 
 #include <segearth/output_set.hpp>
@@ -14,11 +15,17 @@
 
 namespace segearth::geo {
 
+/// The fields of every polygon layer, in the order they are created (mean_prob and max_prob only
+/// with probabilities): features are filled by index, so a format's shorter names change nothing.
+enum PolygonField : int { class_id, class_name, area_m2, perimeter_m, mean_prob, max_prob };
+
 class VectorOutput : public PendingOutput {
 public:
-    /// `driver`: GDAL's name (GPKG, GeoJSON, FlatGeobuf); append needs GPKG.
-    VectorOutput(std::string path, const std::string& driver, bool overwrite, bool append,
-                 std::vector<std::string> layer_creation_options);
+    /// `driver`: GDAL's name (GPKG, GeoJSON, FlatGeobuf, ESRI Shapefile); append needs GPKG.
+    /// `companions`: the files the driver writes beside the output (vector_companions()); they are
+    /// published with it, and stale ones of a replaced output removed.
+    VectorOutput(std::string path, const std::string& driver, std::vector<std::string> companions, bool overwrite,
+                 bool append, std::vector<std::string> layer_creation_options);
     ~VectorOutput() override;  ///< removes the temporary file unless published
     VectorOutput(const VectorOutput&) = delete;
     VectorOutput& operator=(const VectorOutput&) = delete;
@@ -32,15 +39,16 @@ public:
     /// Renames it into place (after finish()); without overwrite or append, a file that appeared
     /// meanwhile is not replaced.
     void publish() override;
-    void check_publishable() const override { file_.check_publishable(replace_); }
+    void check_publishable() const override;
     const std::string& path() const override { return path_; }
 
 private:
     std::string path_;
     TemporaryOutput file_;
+    std::vector<std::unique_ptr<TemporaryOutput>> companions_;
     std::vector<std::string> layer_options_;
     std::unique_ptr<GDALDataset> dataset_;
-    bool replace_ = false, in_transaction_ = false;
+    bool shapefile_ = false, replace_ = false, in_transaction_ = false;
 };
 
 }  // namespace segearth::geo

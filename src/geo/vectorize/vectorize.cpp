@@ -152,9 +152,11 @@ VectorizeReport vectorize_into(const VectorizeOptions& o, OutputSet& outputs, co
     validate(o);
     const std::string& class_raster = o.input;
     const std::string& output = o.output;
-    refuse_outputs_onto_inputs({{"OUT.gpkg", output}},
-                               {{"CLASSES.tif", class_raster}, {"--probabilities", o.probabilities},
-                                {"--pre-event", o.pre_event}});
+    std::vector<NamedPath> written{{"OUT.gpkg", output}};
+    for (const auto& companion : vector_companions(output, o.format)) written.push_back({"OUT's companion", companion});
+    refuse_outputs_onto_inputs(written, {{"CLASSES.tif", class_raster}, {"--probabilities", o.probabilities},
+                                         {"--pre-event", o.pre_event}});
+    check_vector_output(output, o.format, o.overwrite, o.append);
     // Strips are read once, top to bottom: a large block cache would only hold rows already done.
     limit_gdal_cache(64LL * 1024 * 1024);
     ClassRaster classes(class_raster, o.background_index, progress);
@@ -232,18 +234,17 @@ VectorizeReport vectorize_into(const VectorizeOptions& o, OutputSet& outputs, co
     }
 
     const auto format = resolve_vector_format(output, o.format);
-    if (format != VectorFormat::gpkg && layers.size() > 1)
-        throw UsageError(output + ": " + vector_formats().name(format) + " holds one layer, and " +
-                         std::to_string(layers.size()) + " classes would be written: choose one with --class NAME, "
-                         "or write a .gpkg (a layer per class)");
-    auto& out = outputs.add(std::make_unique<VectorOutput>(output, vector_formats().name(format), o.overwrite, o.append,
+    check_layer_count(output, format, layers.size());
+    auto& out = outputs.add(std::make_unique<VectorOutput>(output, vector_formats().name(format),
+                                                           vector_companions(output, format), o.overwrite, o.append,
                                                            o.layer_creation_options));
-    std::map<int, OGRLayer*> layer_of;
+    // A layer's count under the name it was given (a Shapefile's layer is named after its file).
+    std::map<int, std::pair<OGRLayer*, long long*>> layer_of;
     VectorizeReport report;
     for (const auto& [value, name] : layers) {
         const auto layer_name = o.layer_prefix + layer_name_for(name);
-        layer_of[value] = out.create_layer(layer_name, target ? target.get() : srs, probabilities != nullptr);
-        report.polygons_per_layer[layer_name] = 0;
+        layer_of[value] = {out.create_layer(layer_name, target ? target.get() : srs, probabilities != nullptr),
+                           &report.polygons_per_layer[layer_name]};
     }
     const CleanupRules rules{o.min_area_m2, o.fill_holes_m2, o.simplify_m, o.regularize, o.regularize_max_area_change,
                              o.smooth};
@@ -259,15 +260,16 @@ VectorizeReport vectorize_into(const VectorizeOptions& o, OutputSet& outputs, co
         measure.to_map(*region.geometry);
         auto geometry = clean_polygon(std::move(region.geometry), rules, measure);
         if (!geometry) return;
-        OGRFeature feature(it->second->GetLayerDefn());
-        feature.SetField("class_id", region.value);
-        feature.SetField("class_name", layers.at(region.value).c_str());
-        feature.SetField("area_m2", measure.area_m2(*geometry));
-        feature.SetField("perimeter_m", measure.perimeter_m(*geometry));
+        auto [layer, count] = it->second;
+        OGRFeature feature(layer->GetLayerDefn());
+        feature.SetField(PolygonField::class_id, region.value);
+        feature.SetField(PolygonField::class_name, layers.at(region.value).c_str());
+        feature.SetField(PolygonField::area_m2, measure.area_m2(*geometry));
+        feature.SetField(PolygonField::perimeter_m, measure.perimeter_m(*geometry));
         if (probabilities) {
             const auto [mean, maximum] = probability_stats(*probabilities->GetRasterBand(region.value + 1), *pixel_geometry);
-            feature.SetField("mean_prob", mean);
-            feature.SetField("max_prob", maximum);
+            feature.SetField(PolygonField::mean_prob, mean);
+            feature.SetField(PolygonField::max_prob, maximum);
         }
         if (to_target) {
             if (geometry->transform(to_target.get()) != OGRERR_NONE)
@@ -276,9 +278,9 @@ VectorizeReport vectorize_into(const VectorizeOptions& o, OutputSet& outputs, co
             if (!geometry) return;
         }
         feature.SetGeometryDirectly(OGRGeometryFactory::forceToMultiPolygon(geometry.release()));
-        if (it->second->CreateFeature(&feature) != OGRERR_NONE)
+        if (layer->CreateFeature(&feature) != OGRERR_NONE)
             throw FileError("cannot write a polygon to " + output + ": " + last_gdal_error("?"));
-        ++report.polygons_per_layer[it->second->GetName()];
+        ++*count;
     };
 
     StripPolygonizer polygonizer(width, o.eight_connected, write_polygon);

@@ -20,13 +20,14 @@ options::Command<VectorizeOptions> make_command() {
     t.text("input", &VectorizeOptions::input).positional().required().value_name("CLASSES.tif").input_path()
         .help("the class raster");
     t.text("output", &VectorizeOptions::output).positional().required().value_name("OUT.gpkg").output_path()
-        .help("the GeoPackage");
+        .help("the vector file: a GeoPackage, or GeoJSON, FlatGeobuf or Shapefile for one class");
 
     t.group("Classes and layers");
     t.choice("of", &VectorizeOptions::format, vector_formats())
         .gdal_style()
         .value_name("FORMAT")
-        .help("GPKG (one layer per class), GeoJSON or FlatGeobuf (one layer: one class); auto: by the extension");
+        .help("GPKG (one layer per class), GeoJSON, FlatGeobuf or \"ESRI Shapefile\" (one layer: one class); "
+              "auto: by the extension");
     t.texts("class", &VectorizeOptions::classes)
         .value_name("NAME|ID")
         .help("a class to vectorize (repeatable); default: every class but the background");
@@ -91,20 +92,41 @@ const options::EnumNames<VectorFormat>& vector_formats() {
     static const options::EnumNames<VectorFormat> names{{VectorFormat::automatic, "auto"},
                                                         {VectorFormat::gpkg, "GPKG"},
                                                         {VectorFormat::geojson, "GeoJSON"},
-                                                        {VectorFormat::flatgeobuf, "FlatGeobuf"}};
+                                                        {VectorFormat::flatgeobuf, "FlatGeobuf"},
+                                                        {VectorFormat::shapefile, "ESRI Shapefile"}};
     return names;
 }
 
 VectorFormat resolve_vector_format(const std::string& output, VectorFormat format) {
-    if (format != VectorFormat::automatic) return format;
     auto extension = std::filesystem::path(output).extension().string();
     for (auto& c : extension) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    // GDAL finds a Shapefile's .dbf and .shx beside a .shp only.
+    if (format == VectorFormat::shapefile && extension != ".shp")
+        throw UsageError(output + ": a Shapefile's name ends in .shp (its .dbf, .shx and .prj are written beside it)");
+    if (format != VectorFormat::automatic) return format;
     if (extension == ".gpkg") return VectorFormat::gpkg;
     if (extension == ".geojson" || extension == ".json") return VectorFormat::geojson;
     if (extension == ".fgb") return VectorFormat::flatgeobuf;
+    if (extension == ".shp") return VectorFormat::shapefile;
     throw UsageError(output + ": no vector format is written for the extension '" + extension +
-                     "': use .gpkg (GeoPackage, a layer per class), .geojson or .fgb (one class), or give -of "
-                     "(Shapefiles: write a .gpkg and convert it with ogr2ogr)");
+                     "': use .gpkg (GeoPackage, a layer per class), .geojson, .fgb or .shp (one class), or give "
+                     "-of (other formats: write a .gpkg and convert it with ogr2ogr)");
+}
+
+std::vector<std::string> vector_companions(const std::string& output, VectorFormat format) {
+    if (resolve_vector_format(output, format) != VectorFormat::shapefile) return {};
+    // GDAL names them after the .shp, whatever its own extension is (out.shp -> out.dbf).
+    const auto stem = std::filesystem::path(output).replace_extension().string();
+    // The last three are spatial indexes segearth does not write: a replaced Shapefile's would be stale.
+    return {stem + ".shx", stem + ".dbf", stem + ".prj", stem + ".cpg", stem + ".qix", stem + ".sbn", stem + ".sbx"};
+}
+
+void check_layer_count(const std::string& output, VectorFormat format, size_t layers) {
+    format = resolve_vector_format(output, format);
+    if (format != VectorFormat::gpkg && layers > 1)
+        throw UsageError(output + ": " + vector_formats().name(format) + " holds one layer, and " +
+                         std::to_string(layers) + " classes would be written: choose one with --class NAME, "
+                         "or write a .gpkg (a layer per class)");
 }
 
 const options::Command<VectorizeOptions>& vectorize_command() {
