@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(zip_archive unpickler safetensors read_weights tokenizer class_files)
+[ ${#targets[@]} -eq 0 ] && targets=(zip_archive unpickler safetensors read_weights tokenizer class_files presets)
 
 cmake -S fuzz -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build-fuzz -j "$(( $(nproc) < 2 ? 1 : 2 ))"

@@ -1,12 +1,11 @@
 #include <segearth/pipeline/class_setup.hpp>
 
 #include <segearth/core/assets.hpp>
+#include <segearth/core/preset_file.hpp>
 #include <segearth/error.hpp>
-#include <segearth/text_file.hpp>
 
 #include <algorithm>
 #include <set>
-#include <sstream>
 
 namespace segearth::pipeline {
 namespace {
@@ -17,43 +16,6 @@ const std::array<std::array<uint8_t, 3>, 12> default_palette{{{31, 119, 180}, {2
                                                              {214, 39, 40}, {148, 103, 189}, {140, 86, 75},
                                                              {227, 119, 194}, {188, 189, 34}, {23, 190, 207},
                                                              {127, 127, 127}, {174, 199, 232}, {255, 187, 120}}};
-
-std::array<uint8_t, 3> parse_colour(const std::string& text, const fs::path& file) {
-    std::array<uint8_t, 3> rgb{};
-    std::istringstream in(text);
-    for (size_t i = 0; i < 3; ++i) {
-        int v = -1;
-        char comma = ',';
-        if (i > 0) in >> comma;
-        in >> v;
-        if (!in || comma != ',' || v < 0 || v > 255)
-            throw FileError(file.string() + ": colour '" + text + "' is not R,G,B with values 0..255");
-        rgb[i] = static_cast<uint8_t>(v);
-    }
-    return rgb;
-}
-
-// "#: key value..." lines of a preset.
-void apply_directives(const fs::path& file, ClassSetup& setup) {
-    for (const auto& [number, line] : read_text_lines(file.string(), "the preset")) {
-        if (line.rfind("#:", 0) != 0) continue;
-        std::istringstream words(line.substr(2));
-        std::string key;
-        words >> key;
-        if (key == "prob-threshold") {
-            words >> setup.prob_threshold;
-        } else if (key == "bg-index") {
-            words >> setup.bg_index;
-        } else if (key == "colours") {
-            for (std::string c; words >> c;) setup.colours.push_back(parse_colour(c, file));
-            continue;
-        } else {
-            throw FileError(file.string() + ": unknown directive '#: " + key +
-                            "' (known: prob-threshold, bg-index, colours)");
-        }
-        if (!words) throw FileError(file.string() + ": '" + line + "' needs a number");
-    }
-}
 
 }  // namespace
 
@@ -93,8 +55,11 @@ ClassSetup load_classes(const ClassRequest& request) {
             throw UsageError("--preset " + request.preset + ": no such preset (known: " +
                              (known.empty() ? "none found; is the data folder installed?" : known) + ")");
         }
-        setup.vocabulary = core::Vocabulary::read(file);
-        apply_directives(file, setup);
+        auto preset = core::read_preset(file);
+        setup.vocabulary = std::move(preset.vocabulary);
+        setup.prob_threshold = preset.prob_threshold.value_or(setup.prob_threshold);
+        setup.bg_index = preset.bg_index.value_or(setup.bg_index);
+        setup.colours = std::move(preset.colours);
         setup.source = "preset " + request.preset;
     }
     if (request.prob_threshold) setup.prob_threshold = *request.prob_threshold;

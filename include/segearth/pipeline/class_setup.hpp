@@ -29,7 +29,7 @@ struct ClassSetup {
 };
 
 /// Exactly one of classes / classes_file / preset must be given (UsageError otherwise). Preset
-/// files may set "#: prob-threshold T", "#: bg-index I" and "#: colours R,G,B ..."; the request's
+/// files (core/preset_file.hpp) may set "#: prob-threshold T", "#: bg-index I" and "#: colours R,G,B ..."; the request's
 /// own threshold and background index win.
 ClassSetup load_classes(const ClassRequest& request);
 

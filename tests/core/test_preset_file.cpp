@@ -1,0 +1,86 @@
+// Presets: the shipped ones parse and every class name tokenizes; each malformed directive is a
+// FileError naming the file and line.
+#include <doctest/doctest.h>
+
+#include <segearth/core/preset_file.hpp>
+#include <segearth/core/tokenizer.hpp>
+#include <segearth/error.hpp>
+
+#include "support/test_paths.hpp"
+
+#include <filesystem>
+#include <fstream>
+
+namespace fs = std::filesystem;
+using segearth::core::read_preset;
+
+namespace {
+
+fs::path preset_with(const std::string& name, const std::string& text) {
+    static const auto dir = segearth::test::scratch_dir("presets");
+    const auto path = dir / (name + ".txt");
+    std::ofstream(path, std::ios::binary) << text;
+    return path;
+}
+
+}  // namespace
+
+TEST_CASE("every shipped preset parses, sets a threshold and a background, and its names tokenize") {
+    const segearth::core::Tokenizer tokenizer(segearth::test::data_file("bpe_simple_vocab_16e6.txt.gz"));
+    int presets = 0;
+    for (const auto& entry : fs::directory_iterator(segearth::test::data_file("presets"))) {
+        CAPTURE(entry.path());
+        const auto preset = read_preset(entry.path());
+        ++presets;
+        CHECK(preset.vocabulary.classes.size() >= 2);
+        CHECK(preset.prob_threshold.has_value());
+        CHECK(preset.bg_index.has_value());
+        CHECK(preset.colours.size() == preset.vocabulary.classes.size());
+        for (const auto& name : preset.vocabulary.query_names()) {
+            CAPTURE(name);
+            const auto ids = tokenizer.encode(name);
+            CHECK_FALSE(ids.empty());
+            CHECK(ids.size() < 75);  // fits a prompt template in CLIP's 77 tokens
+        }
+    }
+    CHECK(presets >= 4);
+}
+
+TEST_CASE("a preset's directives are read, and a class file without them is a preset too") {
+    const auto p = read_preset(preset_with("ok", "# comment\n#: prob-threshold 0.25\n#: bg-index 1\n"
+                                                 "#: colours 1,2,3 4,5,6\nwater,river\nland\n"));
+    CHECK(p.vocabulary.classes.size() == 2);
+    CHECK(*p.prob_threshold == 0.25);
+    CHECK(*p.bg_index == 1);
+    REQUIRE(p.colours.size() == 2);
+    CHECK(p.colours[1] == std::array<uint8_t, 3>{4, 5, 6});
+    const auto plain = read_preset(preset_with("plain", "a\nb\n"));
+    CHECK_FALSE(plain.prob_threshold);
+    CHECK_FALSE(plain.bg_index);
+    CHECK(plain.colours.empty());
+}
+
+TEST_CASE("malformed directives are refused naming the file and line") {
+    const std::vector<std::pair<std::string, std::string>> cases{
+        {"#: prob-threshold nan\na\nb\n", ":1: '#: prob-threshold' takes one number between 0 and 1"},
+        {"#: prob-threshold inf\na\nb\n", ":1: '#: prob-threshold' takes one number between 0 and 1"},
+        {"#: prob-threshold 1.5\na\nb\n", ":1: '#: prob-threshold' takes one number between 0 and 1"},
+        {"#: prob-threshold 0.5x\na\nb\n", ":1: '#: prob-threshold' takes one number between 0 and 1"},
+        {"#: prob-threshold\na\nb\n", ":1: '#: prob-threshold' takes one number between 0 and 1"},
+        {"#: prob-threshold 0.5 0.6\na\nb\n", ":1: '#: prob-threshold' takes one number between 0 and 1"},
+        {"a\n#: bg-index 2\nb\n", ":2: '#: bg-index 2' is not a class of the file (0..1)"},
+        {"#: bg-index -1\na\nb\n", ":1: '#: bg-index -1' is not a class of the file (0..1)"},
+        {"#: bg-index 0.5\na\nb\n", ":1: '#: bg-index' takes one class index"},
+        {"#: colours 1,2,3 4,5,6 7,8,9\na\nb\n", ":1: 3 colours for 2 classes"},
+        {"#: colours 1,2,300\na\nb\n", ":1: colour '1,2,300' is not R,G,B with values 0..255"},
+        {"#: colours 1,2,3,4\na\nb\n", ":1: colour '1,2,3,4' is not R,G,B with values 0..255"},
+        {"#: bg-index 0\n#: bg-index 1\na\nb\n", ":2: '#: bg-index' is given twice"},
+        {"#: threshold 0.5\na\nb\n", ":1: unknown directive '#: threshold' (known: prob-threshold, bg-index, colours)"},
+    };
+    int i = 0;
+    for (const auto& [text, message] : cases) {
+        CAPTURE(text);
+        const auto path = preset_with("bad" + std::to_string(i++), text);
+        CHECK_THROWS_WITH_AS(read_preset(path), (path.string() + message).c_str(), segearth::FileError);
+    }
+}
