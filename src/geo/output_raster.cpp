@@ -3,6 +3,7 @@
 #include <segearth/error.hpp>
 #include <segearth/geo/gdal_setup.hpp>
 #include <segearth/temporary_output.hpp>
+#include <segearth/write_error.hpp>
 
 #include "gdal_string_list.hpp"
 
@@ -101,8 +102,7 @@ OutputRaster::OutputRaster(OutputRasterSpec spec) : spec_(std::move(spec)), stat
     state_->dataset.reset(driver->Create(written.c_str(), spec_.width, spec_.height, spec_.band_count,
                                          spec_.type == PixelType::byte ? GDT_Byte : GDT_Float32, options.get()));
     if (!state_->dataset)
-        throw FileError("cannot create " + spec_.path + " (writing " + written +
-                        "): " + last_gdal_error("is the folder writable?"));
+        throw write_error(spec_.path, "create", "writing " + written + ": " + last_gdal_error("is the folder writable?"));
     GDALDataset& ds = *state_->dataset;
     if (spec_.geotransform) ds.SetGeoTransform(spec_.geotransform->data());
     if (!spec_.crs_wkt.empty()) {
@@ -154,7 +154,7 @@ void OutputRaster::write_block(int band, int x, int y, int w, int h, const void*
         CPLErrorReset();
         if (state_->dataset->GetRasterBand(band)->RasterIO(GF_Write, x + x0, y, pw, h, first, pw, h, type, pixel_bytes,
                                                            static_cast<GSpacing>(w) * pixel_bytes, nullptr) != CE_None)
-            throw FileError("cannot write " + spec_.path + ": " + last_gdal_error("is the disk full?"));
+            throw write_error(spec_.path, "write", last_gdal_error("GDAL gave no reason"));
     }
 }
 
@@ -186,7 +186,7 @@ void OutputRaster::finish(const Progress& progress) {
                                                  levels.data(), 0, nullptr, progress_callback,
                                                  callback_data) != CE_None) {
             check_cancel();
-            throw FileError("cannot build overviews of " + spec_.path + ": " + last_gdal_error("?"));
+            throw write_error(spec_.path, "build the overviews of", last_gdal_error("?"));
         }
     }
     if (cog) {
@@ -199,13 +199,13 @@ void OutputRaster::finish(const Progress& progress) {
                                                              progress_callback, callback_data));
         if (!copy) {
             check_cancel();
-            throw FileError("cannot write " + spec_.path + " as COG: " + last_gdal_error("?"));
+            throw write_error(spec_.path, "write the COG", last_gdal_error("?"));
         }
         copy.reset();
     }
     state_->dataset.reset();  // closes and flushes
     if (CPLGetLastErrorType() >= CE_Failure)
-        throw FileError("cannot finish " + spec_.path + ": " + last_gdal_error("?"));
+        throw write_error(spec_.path, "finish", last_gdal_error("?"));
 }
 
 void OutputRaster::check_publishable() const {

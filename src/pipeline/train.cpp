@@ -15,12 +15,15 @@
 #include <segearth/output_safety.hpp>
 #include <segearth/stopwatch.hpp>
 #include <segearth/temporary_output.hpp>
+#include <segearth/write_error.hpp>
 
 #include <torch/torch.h>
 
-#include <cstdlib>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -101,7 +104,7 @@ void truncate_log_after(const std::string& path, int64_t step) {
     {
         std::ofstream out(rewritten.temporary(), std::ios::trunc);
         out << kept;
-        if (!out) throw FileError(path + ": cannot rewrite the training log");
+        if (!out) throw write_error(path, "rewrite the training log", std::strerror(errno));
     }
     rewritten.publish(true);
 }
@@ -127,7 +130,7 @@ public:
                       static_cast<long long>(s.step), s.loss, s.reconstruction, s.image, s.projected_mse, p.images_per_second,
                       p.data_seconds, t.clip, t.upsampler_forward, t.losses, t.backward, t.optimizer);
         out_ << line << std::flush;
-        if (!out_) throw FileError(path_ + ": cannot write the training log (disk full?)");
+        if (!out_) throw write_error(path_, "write the training log", std::strerror(errno));
     }
 
 private:

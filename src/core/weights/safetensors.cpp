@@ -8,6 +8,7 @@
 
 #include <segearth/error.hpp>
 #include <segearth/temporary_output.hpp>
+#include <segearth/write_error.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -473,7 +474,7 @@ void write_safetensors(const std::filesystem::path& path, const TensorMap& tenso
         for (const auto& item : items)
             out.write(static_cast<const char*>(item.tensor.data_ptr()), static_cast<std::streamsize>(item.tensor.nbytes()));
         out.close();
-        if (!out) throw FileError(path.string() + ": cannot write " + temporary + " (is the disk full?)");
+        if (!out) throw write_error(path.string(), "write", "writing " + temporary + ": " + std::strerror(errno));
     } catch (const std::filesystem::filesystem_error& error) {
         throw FileError(path.string() + ": cannot write the file: " + error.code().message());
     }

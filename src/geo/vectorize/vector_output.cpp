@@ -6,9 +6,11 @@
 #include <segearth/geo/gdal_setup.hpp>
 #include <segearth/geo/output_raster.hpp>
 #include <segearth/geo/vectorize.hpp>
+#include <segearth/write_error.hpp>
 
 #include <cpl_vsi.h>
 
+#include <algorithm>
 #include <filesystem>
 
 namespace segearth::geo {
@@ -73,7 +75,7 @@ VectorOutput::VectorOutput(std::string path, const std::string& driver, std::vec
         GDALDriver* gdal_driver = GetGDALDriverManager()->GetDriverByName(driver.c_str());
         if (!gdal_driver) throw FileError("this GDAL has no " + driver + " driver");
         dataset_.reset(gdal_driver->Create(temporary.c_str(), 0, 0, 0, GDT_Unknown, nullptr));
-        if (!dataset_) throw FileError("cannot create " + path_ + ": " + last_gdal_error("is the folder writable?"));
+        if (!dataset_) throw write_error(path_, "create", last_gdal_error("is the folder writable?"));
     }
 }
 
@@ -91,12 +93,13 @@ OGRLayer* VectorOutput::create_layer(const std::string& name, const OGRSpatialRe
     CPLErrorReset();
     OGRLayer* layer = dataset_->CreateLayer(name.c_str(), const_cast<OGRSpatialReference*>(srs), wkbMultiPolygon,
                                              options.get());
-    if (!layer) throw FileError("cannot create layer '" + name + "' in " + path_ + ": " + last_gdal_error("?"));
+    if (!layer) throw write_error(path_, "create layer '" + name + "' in", last_gdal_error("?"));
+    written_[layer->GetName()] = 0;
     const auto add = [&](const char* field, OGRFieldType type, int width = 0) {
         OGRFieldDefn definition(field, type);
         definition.SetWidth(width);
         if (layer->CreateField(&definition) != OGRERR_NONE)
-            throw FileError("cannot add field " + std::string(field) + " to " + path_ + ": " + last_gdal_error("?"));
+            throw write_error(path_, "add field " + std::string(field) + " to", last_gdal_error("?"));
     };
     // In PolygonField's order. A Shapefile's field names have at most 10 characters, its texts 254.
     add("class_id", OFTInteger);
@@ -114,12 +117,30 @@ void VectorOutput::begin_writing() {
     in_transaction_ = dataset_->StartTransaction() == OGRERR_NONE;
 }
 
+void VectorOutput::write(OGRLayer* layer, OGRFeature& feature) {
+    if (layer->CreateFeature(&feature) != OGRERR_NONE) throw write_error(path_, "write a polygon to", last_gdal_error("?"));
+    ++written_[layer->GetName()];
+}
+
 void VectorOutput::finish() {
     CPLErrorReset();
     if (in_transaction_ && dataset_->CommitTransaction() != OGRERR_NONE)
-        throw FileError("cannot write " + path_ + ": " + last_gdal_error("?"));
+        throw write_error(path_, "write", last_gdal_error("?"));
     dataset_.reset();  // closes: flushes SQLite
-    if (CPLGetLastErrorType() >= CE_Failure) throw FileError("cannot finish " + path_ + ": " + last_gdal_error("?"));
+    if (CPLGetLastErrorType() >= CE_Failure) throw write_error(path_, "finish", last_gdal_error("?"));
+
+    const std::unique_ptr<GDALDataset> back(GDALDataset::Open(file_.temporary().c_str(), GDAL_OF_VECTOR));
+    if (!back) throw write_error(path_, "finish", "what was written cannot be read back: " + last_gdal_error("?"));
+    for (const auto& [name, count] : written_) {
+        // A one-layer file may name its layer after itself when read back.
+        OGRLayer* layer = back->GetLayerCount() == 1 && written_.size() == 1 ? back->GetLayer(0)
+                                                                              : back->GetLayerByName(name.c_str());
+        const long long held = layer ? layer->GetFeatureCount() : -1;
+        if (held != count)
+            throw write_error(path_, "finish",
+                              "layer '" + name + "' holds " + std::to_string(std::max(held, 0LL)) + " of the " +
+                                  std::to_string(count) + " polygons written");
+    }
 }
 
 void VectorOutput::check_publishable() const {

@@ -9,6 +9,7 @@
 
 #include <ogrsf_frmts.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,7 +35,10 @@ public:
     OGRLayer* create_layer(const std::string& name, const OGRSpatialReference* srs, bool with_probabilities);
     /// One transaction for all features (SQLite is slow feature by feature); finish() ends it.
     void begin_writing();
-    /// Completes the GeoPackage under its temporary name.
+    /// Adds a feature to a layer of create_layer(); throws FileError when the driver refuses it.
+    void write(OGRLayer* layer, OGRFeature& feature);
+    /// Completes the file under its temporary name, then reads it back: every layer must hold what
+    /// was written (some drivers, GeoJSON's among them, lose a full disk's failed writes silently).
     void finish();
     /// Renames it into place (after finish()); without overwrite or append, a file that appeared
     /// meanwhile is not replaced.
@@ -48,6 +52,7 @@ private:
     std::vector<std::unique_ptr<TemporaryOutput>> companions_;
     std::vector<std::string> layer_options_;
     std::unique_ptr<GDALDataset> dataset_;
+    std::map<std::string, long long> written_;  // features per created layer, by the driver's name for it
     bool shapefile_ = false, replace_ = false, in_transaction_ = false;
 };
 

@@ -278,8 +278,7 @@ VectorizeReport vectorize_into(const VectorizeOptions& o, OutputSet& outputs, co
             if (!geometry) return;
         }
         feature.SetGeometryDirectly(OGRGeometryFactory::forceToMultiPolygon(geometry.release()));
-        if (layer->CreateFeature(&feature) != OGRERR_NONE)
-            throw FileError("cannot write a polygon to " + output + ": " + last_gdal_error("?"));
+        out.write(layer, feature);
         ++*count;
     };
 
