@@ -6,9 +6,12 @@
 #include "command_train.hpp"
 #include "command_vectorize.hpp"
 
+#include <segearth/abandonable_work.hpp>
 #include <segearth/core/blas_runtime.hpp>
 #include <segearth/error.hpp>
 
+#include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -49,12 +52,7 @@ int run(int argc, char** argv) {
     throw segearth::UsageError("unknown command '" + name + "' (run 'segearth --help' for the list)");
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-    segearth::core::select_blas_core_type(argv);
-    // From the start: a Ctrl-C while the models load is seen at the first progress report.
-    segearth::cli::install_interrupt_handler();
+int run_and_report(int argc, char** argv) {
     try {
         return run(argc, argv);
     } catch (const segearth::UsageError& e) {
@@ -71,4 +69,20 @@ int main(int argc, char** argv) {
         std::cerr << "segearth: internal error: " << e.what() << "\n";
         return 1;
     }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    segearth::core::select_blas_core_type(argv);
+    // From the start: a Ctrl-C while the models load is seen at the first progress report.
+    segearth::cli::install_interrupt_handler();
+    const int code = run_and_report(argc, argv);
+    // A cancelled training step may still be running: end without the static destructors, which
+    // would take libtorch's thread pools from under it (every output is published or removed already).
+    if (segearth::work_was_abandoned()) {
+        std::fflush(nullptr);
+        std::_Exit(code);
+    }
+    return code;
 }

@@ -4,6 +4,7 @@
 #include "training_crops.hpp"
 #include "with_project_errors.hpp"
 
+#include <segearth/abandonable_work.hpp>
 #include <segearth/core/assets.hpp>
 #include <segearth/core/blas_runtime.hpp>
 #include <segearth/core/clip_model.hpp>
@@ -194,7 +195,9 @@ TrainReport run_train(const TrainOptions& o, const Progress& progress) {
     report.images = crops.image_count();
     core::set_threads(o.threads > 0 ? o.threads : core::default_thread_count());
 
-    core::UpsamplerTrainer trainer(clip.model, o.trainer, device);
+    // Shared with the thread that runs each step, which a cancellation may leave running.
+    const auto trainer_ptr = std::make_shared<core::UpsamplerTrainer>(clip.model, o.trainer, device);
+    auto& trainer = *trainer_ptr;
     int64_t total = planned_steps(o, crops);
     if (!o.resume.empty()) {
         const auto metadata = trainer.load_checkpoint(o.resume);
@@ -215,17 +218,27 @@ TrainReport run_train(const TrainOptions& o, const Progress& progress) {
     if (!o.resume.empty()) truncate_log_after(o.log_csv, trainer.steps_done());
     CsvLog log(o.log_csv, !o.resume.empty());
     const auto clip_name = clip_path.filename().string(), clip_crc32 = core::file_crc32(clip_path);
+    // The state after the last finished step and the sampler's after its batch: what a
+    // cancellation during the next step saves, so that --resume continues the same curve.
+    auto finished = trainer.snapshot();
+    auto finished_sampler = crops.state();
+    int64_t saved_step = trainer.steps_done();
+    std::string saved_to = o.resume;  // where the state at saved_step is
     const auto save = [&] {
-        trainer.save_checkpoint(checkpoint, {{"crop_sampler", crops.state()},
-                                             {"total_steps", std::to_string(total)},
-                                             {"clip", clip_name},
-                                             {"clip_crc32", clip_crc32}});
-        core::save_upsampler(o.out, trainer.upsampler(),
+        core::UpsamplerTrainer::write_checkpoint(checkpoint, finished,
+                                                 {{"crop_sampler", finished_sampler},
+                                                  {"total_steps", std::to_string(total)},
+                                                  {"clip", clip_name},
+                                                  {"clip_crc32", clip_crc32}});
+        core::save_upsampler(o.out, finished.upsampler, finished.feature_dim,
                              {{"trained_by", "segearth train"},
-                              {"steps", std::to_string(trainer.steps_done())},
+                              {"steps", std::to_string(finished.step)},
                               {"clip", clip_name},
                               {"clip_crc32", clip_crc32}});
+        saved_step = finished.step;
+        saved_to = checkpoint;
     };
+    const int threads = o.threads > 0 ? o.threads : core::default_thread_count();
 
     const Stopwatch clock;
     torch::Tensor preview_image;
@@ -237,8 +250,26 @@ TrainReport run_train(const TrainOptions& o, const Progress& progress) {
         const double data_seconds = reading.seconds();
         if (!preview_image.defined()) preview_image = batch.slice(0, 0, 1).clone();
 
+        // A step on a real model takes minutes: it runs on its own thread, and a Ctrl-C during it
+        // saves the last finished step and returns at once, leaving the step in flight behind.
+        const auto step_started = static_cast<double>(trainer.steps_done()) / static_cast<double>(total);
+        auto result = run_abandonable<core::StepResult>(
+            [trainer_ptr, batch, threads] {
+                core::set_threads(threads);
+                return trainer_ptr->step(batch);
+            },
+            [&] { return !progress || progress(step_started, ""); });
+        if (!result) {
+            if (finished.step > saved_step) save();
+            const auto next = std::to_string(finished.step + 1);
+            throw Cancelled(saved_to.empty() ? "interrupted during step " + next + ": nothing was written"
+                                             : "interrupted during step " + next + ", which is dropped; continue from step " +
+                                                   std::to_string(saved_step) + " with --resume " + saved_to);
+        }
         StepProgress done;
-        done.step = trainer.step(batch);
+        done.step = *result;
+        finished = trainer.snapshot();
+        finished_sampler = crops.state();
         done.data_seconds = data_seconds;
         done.total_steps = total;
         images += o.batch;

@@ -79,7 +79,7 @@ TEST_CASE("publishing without replace refuses a file that appeared meanwhile") {
     CHECK(content(target) == "mine");
 }
 
-TEST_CASE("an output set unpublished removes every output; published, it renames them all") {
+TEST_CASE("an output set unpublished removes every output, and published renames them all") {
     const auto dir = scratch("output_set");
     {
         segearth::OutputSet set;

@@ -119,3 +119,68 @@ TEST_CASE("vectorize: SIGINT and SIGTERM stop listing the classes and polygonizi
                       dir, inputs);
     }
 }
+
+namespace {
+
+// "step,loss" of each line of a training log, as printed.
+std::vector<std::string> step_and_loss(const fs::path& log) {
+    std::ifstream in(log);
+    std::vector<std::string> rows;
+    std::string line;
+    std::getline(in, line);  // header
+    while (std::getline(in, line)) rows.push_back(line.substr(0, line.find(',', line.find(',') + 1)));
+    return rows;
+}
+
+}  // namespace
+
+TEST_CASE("train: SIGINT and SIGTERM end a long step at once, and --resume continues from the last finished step") {
+    const auto dir = scratch_dir("cli_cancel_train");
+    // 256 px crops with the tiny CLIP: a step takes seconds (a real ViT-B/16 step takes minutes).
+    const auto image = segearth::test::shared_data_file("oem_koeln_50.tif").string();
+    const auto args = [&](const std::string& steps, const std::vector<std::string>& extra) {
+        std::vector<std::string> a{"train", "--clip", fixture("tiny_clip.safetensors").string(), "--images", image,
+                                   "--out", (dir / "up.safetensors").string(), "--crop", "256", "--batch", "1",
+                                   "--steps", steps, "--checkpoint-every", "1000", "-q"};
+        a.insert(a.end(), extra.begin(), extra.end());
+        return a;
+    };
+    const auto checkpoint = (dir / "up.resume.safetensors").string();
+
+    // Stopped during the first step: nothing to keep, nothing written.
+    auto first = signal_after(args("1000", {}), std::chrono::milliseconds(1000), SIGINT);
+    check_stopped(first, dir, {});
+    CHECK(first.result.err.find("interrupted during step 1: nothing was written") != std::string::npos);
+
+    // The two steps uninterrupted, for reference.
+    const auto reference_log = dir / "reference.csv";
+    REQUIRE(segearth::test::run_segearth(args("2", {"--log", reference_log.string()})).exit_code == 0);
+    const auto reference = step_and_loss(reference_log);
+    REQUIRE(reference.size() == 2);
+    for (const char* name : {"up.safetensors", "up.resume.safetensors"}) fs::remove(dir / name);
+
+    // Stopped during the second step: the first is saved, and --resume repeats the second exactly.
+    const auto log = dir / "log.csv";
+    auto process = segearth::test::start_segearth(args("1000", {"--log", log.string()}));
+    for (int i = 0; i < 600 && step_and_loss(log).size() < 1; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    REQUIRE(step_and_loss(log).size() == 1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    const auto sent = std::chrono::steady_clock::now();
+    kill(process.pid, SIGTERM);
+    siginfo_t info{};
+    waitid(P_PID, static_cast<id_t>(process.pid), &info, WEXITED | WNOWAIT);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - sent).count();
+    const auto r = segearth::test::wait_for(process);
+    CAPTURE(r.err);
+    CHECK(r.exit_code == 130);
+    CHECK_MESSAGE(seconds < bound_seconds, "took " << seconds << " s to exit");
+    MESSAGE("exited " << seconds << " s after the signal, during step 2");
+    CHECK(r.err.find("interrupted during step 2, which is dropped; continue from step 1 with --resume " + checkpoint) !=
+          std::string::npos);
+    CHECK(step_and_loss(log) == std::vector<std::string>{reference[0]});
+    for (const auto& entry : fs::directory_iterator(dir))
+        CHECK(entry.path().filename().string().find(".part-") == std::string::npos);
+    const auto resumed = segearth::test::run_segearth(args("2", {"--log", log.string(), "--resume", checkpoint}));
+    CHECK_MESSAGE(resumed.exit_code == 0, resumed.err);
+    CHECK(step_and_loss(log) == reference);
+}

@@ -155,21 +155,36 @@ UpsamplingPreview UpsamplerTrainer::preview(const torch::Tensor& image01) {
     return preview;
 }
 
-void UpsamplerTrainer::save_checkpoint(const std::filesystem::path& path, std::map<std::string, std::string> metadata) {
-    TensorMap tensors;
+TrainingSnapshot UpsamplerTrainer::snapshot() {
+    torch::NoGradGuard no_grad;
+    TrainingSnapshot s;
+    s.step = optimizer_->steps();
     for (const auto& [name, p] : trainable_parameters(upsampler_, objective_))
-        tensors.emplace(name, p.detach().to(torch::kCPU).contiguous());
-    for (const auto& [name, value] : optimizer_->state()) tensors.emplace("optimizer." + name, value);
-    tensors.emplace("rng.torch_cpu", cpu_generator_state());
+        s.checkpoint.emplace(name, p.detach().to(torch::kCPU).clone().contiguous());
+    for (const auto& [name, value] : optimizer_->state()) s.checkpoint.emplace("optimizer." + name, value.clone());
+    s.checkpoint.emplace("rng.torch_cpu", cpu_generator_state());
     std::ostringstream rng;
     rng << jitter_rng_;
-    metadata["segearth_content"] = checkpoint_content;
-    metadata["architecture"] = "jbu_one";
-    metadata["feature_dim"] = std::to_string(clip_->config().embed_dim);
-    metadata["patch_size"] = std::to_string(clip_->config().vision.patch_size);
-    metadata["step"] = std::to_string(optimizer_->steps());
-    metadata["jitter_rng"] = rng.str();
-    write_safetensors(path, tensors, metadata);
+    s.metadata["segearth_content"] = checkpoint_content;
+    s.metadata["architecture"] = "jbu_one";
+    s.metadata["feature_dim"] = std::to_string(clip_->config().embed_dim);
+    s.metadata["patch_size"] = std::to_string(clip_->config().vision.patch_size);
+    s.metadata["step"] = std::to_string(s.step);
+    s.metadata["jitter_rng"] = rng.str();
+    for (const auto& p : upsampler_->named_parameters())
+        s.upsampler.emplace(p.key(), p.value().detach().to(torch::kCPU, torch::kFloat32).clone().contiguous());
+    s.feature_dim = upsampler_->feature_dim();
+    return s;
+}
+
+void UpsamplerTrainer::write_checkpoint(const std::filesystem::path& path, const TrainingSnapshot& snapshot,
+                                        std::map<std::string, std::string> metadata) {
+    for (const auto& [key, value] : snapshot.metadata) metadata[key] = value;
+    write_safetensors(path, snapshot.checkpoint, metadata);
+}
+
+void UpsamplerTrainer::save_checkpoint(const std::filesystem::path& path, std::map<std::string, std::string> metadata) {
+    write_checkpoint(path, snapshot(), std::move(metadata));
 }
 
 std::map<std::string, std::string> UpsamplerTrainer::load_checkpoint(const std::filesystem::path& path) {

@@ -69,10 +69,15 @@ void save_upsampler(const std::filesystem::path& path, JbuOne& upsampler, std::m
     TensorMap tensors;
     for (const auto& p : upsampler->named_parameters())
         tensors.emplace(p.key(), p.value().detach().to(torch::kCPU, torch::kFloat32).contiguous());
+    save_upsampler(path, tensors, upsampler->feature_dim(), std::move(metadata));
+}
+
+void save_upsampler(const std::filesystem::path& path, const TensorMap& parameters, int64_t feature_dim,
+                    std::map<std::string, std::string> metadata) {
     metadata["segearth_content"] = "simfeatup upsampler";
     metadata["architecture"] = "jbu_one";
-    metadata["feature_dim"] = std::to_string(upsampler->feature_dim());
-    write_safetensors(path, tensors, metadata);
+    metadata["feature_dim"] = std::to_string(feature_dim);
+    write_safetensors(path, parameters, metadata);
 }
 
 }  // namespace segearth::core

@@ -28,6 +28,16 @@ struct UpsamplingPreview {
     torch::Tensor image, low_resolution, upsampled;  ///< each (3, H, W) in [0, 1], CPU float
 };
 
+/// A copy of what a checkpoint and the upsampler file hold, taken between two steps: written
+/// later (while the next step runs, or once it was abandoned) it still describes that moment.
+struct TrainingSnapshot {
+    int64_t step = 0;
+    TensorMap checkpoint;                         ///< every network, the optimizer, the generators
+    std::map<std::string, std::string> metadata;  ///< the checkpoint's
+    TensorMap upsampler;                          ///< the upsampler's parameters, as save_upsampler names them
+    int64_t feature_dim = 0;
+};
+
 class UpsamplerTrainer {
 public:
     UpsamplerTrainer(ClipModel clip, TrainerOptions options, const torch::Device& device);
@@ -46,6 +56,10 @@ public:
     /// states, and `metadata` (e.g. the data sampler's state). Atomic. The upsampler's tensors are
     /// named "upsampler." + its parameter names, so segment can also load this file directly.
     void save_checkpoint(const std::filesystem::path& path, std::map<std::string, std::string> metadata = {});
+    /// The state now, copied; write_checkpoint(path, snapshot(), m) is save_checkpoint(path, m).
+    TrainingSnapshot snapshot();
+    static void write_checkpoint(const std::filesystem::path& path, const TrainingSnapshot& snapshot,
+                                 std::map<std::string, std::string> metadata = {});
     /// Restores a save_checkpoint() file and returns its metadata. Throws FileError naming the file
     /// when it is not a training checkpoint or was made for another feature width or patch size.
     std::map<std::string, std::string> load_checkpoint(const std::filesystem::path& path);

@@ -29,5 +29,8 @@ LoadedUpsampler load_upsampler(const std::filesystem::path& path, int64_t featur
 /// metadata recording what it is; replaces `path` only when complete.
 void save_upsampler(const std::filesystem::path& path, JbuOne& upsampler,
                     std::map<std::string, std::string> metadata = {});
+/// The same from the upsampler's parameters (CPU float32, named as JbuOne names them).
+void save_upsampler(const std::filesystem::path& path, const TensorMap& parameters, int64_t feature_dim,
+                    std::map<std::string, std::string> metadata = {});
 
 }  // namespace segearth::core
