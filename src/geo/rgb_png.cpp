@@ -5,6 +5,7 @@
 #include <segearth/error.hpp>
 #include <segearth/geo/gdal_setup.hpp>
 #include <segearth/temporary_output.hpp>
+#include <segearth/write_error.hpp>
 
 #include <gdal_priv.h>
 
@@ -31,7 +32,7 @@ void write_rgb_png(const std::string& path, int width, int height, const std::ve
     GdalStringList options({"WORLDFILE=NO"});
     std::unique_ptr<GDALDataset> png(
         png_driver->CreateCopy(file.temporary().c_str(), mem.get(), FALSE, options.get(), nullptr, nullptr));
-    if (!png) throw FileError(path + ": " + last_gdal_error("cannot write the PNG"));
+    if (!png) throw write_error(path, "write", last_gdal_error("?"));
     png.reset();
     file.publish(true);
 }

@@ -186,6 +186,18 @@ TrainReport run_train(const TrainOptions& o, const Progress& progress) {
     const bool resuming_own_checkpoint = !o.resume.empty() && same_file(o.resume, checkpoint);
     if (!resuming_own_checkpoint) inputs.push_back({"--resume", o.resume});
     refuse_outputs_onto_inputs({{"--out", o.out}, {"the checkpoint", checkpoint}, {"--log", o.log_csv}}, inputs);
+    // The previews (preview_step_NNNNNN.png) replace earlier previews by design, never an input.
+    const auto preview_dir = o.preview_dir.empty() ? (out_dir.empty() ? fs::path(".") : out_dir) : fs::path(o.preview_dir);
+    if (o.preview_every > 0)
+        for (const auto& input : inputs) {
+            const fs::path path(input.path);
+            const auto folder = path.parent_path().empty() ? fs::path(".") : path.parent_path();
+            if (path.filename().string().rfind("preview_step_", 0) == 0 && path.extension() == ".png" &&
+                same_file(folder.string(), preview_dir.string()))
+                throw UsageError("--preview-every writes preview_step_NNNNNN.png into " + preview_dir.string() +
+                                 ", which would replace " + input.what + " " + input.path +
+                                 ": choose another --preview-dir");
+        }
     auto clip = core::load_clip(clip_path, device);
     const int64_t patch = clip.info.config.vision.patch_size;
     if (o.crop < 2 * patch || o.crop % patch != 0)
@@ -213,7 +225,6 @@ TrainReport run_train(const TrainOptions& o, const Progress& progress) {
         throw UsageError("the checkpoint is at step " + std::to_string(trainer.steps_done()) +
                          ", the run has " + std::to_string(total) + " steps: ask for more with --steps");
 
-    const auto preview_dir = o.preview_dir.empty() ? (out_dir.empty() ? fs::path(".") : out_dir) : fs::path(o.preview_dir);
     if (o.preview_every > 0) fs::create_directories(preview_dir);
     if (!o.resume.empty()) truncate_log_after(o.log_csv, trainer.steps_done());
     CsvLog log(o.log_csv, !o.resume.empty());

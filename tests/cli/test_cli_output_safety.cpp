@@ -101,7 +101,7 @@ TEST_CASE("segment: no output flag may name an input, however it is spelled") {
     refused_and_unchanged(dir, args);
 }
 
-TEST_CASE("train: --out and --log may not name the CLIP weights, an image or a list of images") {
+TEST_CASE("train: --out, --log and the previews may not name the CLIP weights, an image or a list of images") {
     const auto dir = scratch_dir("cli_safety_train");
     const auto image = segearth::test::translate_koeln(dir / "tile.tif", {"-srcwin", "0", "0", "96", "96"});
     const auto listed = segearth::test::translate_koeln(dir / "listed.tif", {"-srcwin", "96", "0", "96", "96"});
@@ -123,6 +123,16 @@ TEST_CASE("train: --out and --log may not name the CLIP weights, an image or a l
             args.push_back(target.string());
             refused_and_unchanged(dir, args);
         }
+    }
+    // The previews are outputs too: --preview-every writes preview_step_NNNNNN.png into --preview-dir.
+    const auto png = copy_to(image, dir / "preview_step_000001.png");
+    for (const std::string& preview_dir : {dir.string(), (dir / "sub" / "..").string()}) {
+        fs::create_directories(dir / "sub");
+        refused_and_unchanged(dir,
+                              {"train", "--clip", clip.string(), "--images", png.string(), "--crop", "64", "--steps",
+                               "1", "--out", (dir / "up.safetensors").string(), "--preview-every", "1",
+                               "--preview-dir", preview_dir, "-q"},
+                              "which would replace --images " + png.string());
     }
 }
 
