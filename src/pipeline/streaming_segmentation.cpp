@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <list>
 #include <mutex>
 
 namespace segearth::pipeline {
@@ -97,6 +98,34 @@ struct EmitJob {
     int64_t first_row = 0;  // the working row of mean_logits' row 0
     torch::Tensor mean_logits;  // (Q, rows, panel width) at working resolution
     torch::Tensor covered;      // (1, rows, panel width): 1 where at least one window was computed
+};
+
+// The jobs between two stages, owned by segment_stream's scope rather than by TBB: a pipeline
+// stopped by an exception (a Ctrl-C, a read error) does not destroy the items it holds between
+// filters, and LeakSanitizer found a cancelled run's strips left behind. The stages pass pointers.
+template <class Job>
+class InFlight {
+public:
+    Job* add(std::shared_ptr<Job> job) {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        jobs_.push_back(std::move(job));
+        return jobs_.back().get();
+    }
+    /// Takes `job` back (nullptr stays nullptr).
+    std::shared_ptr<Job> take(Job* job) {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        for (auto it = jobs_.begin(); it != jobs_.end(); ++it)
+            if (it->get() == job) {
+                auto taken = std::move(*it);
+                jobs_.erase(it);
+                return taken;
+            }
+        return nullptr;
+    }
+
+private:
+    std::mutex mutex_;
+    std::list<std::shared_ptr<Job>> jobs_;  // at most the pipeline's three tokens
 };
 
 // Logit sums and window counts for working rows [top, top + rows) over one panel's columns.
@@ -195,7 +224,9 @@ StreamingStats segment_stream(core::WindowSegmenter& segmenter, const core::Deci
         }
     };
 
-    const auto read_stage = [&](tbb::flow_control& flow) -> std::shared_ptr<RowJob> {
+    InFlight<RowJob> strips;
+    InFlight<EmitJob> emits;
+    const auto read_stage = [&](tbb::flow_control& flow) -> RowJob* {
         if (next_panel == panels.size()) {
             flow.stop();
             return nullptr;
@@ -209,10 +240,11 @@ StreamingStats segment_stream(core::WindowSegmenter& segmenter, const core::Deci
         source.read(p.read_begin, r.begin, p.read_end - p.read_begin, r.size(), job->rgb, job->valid);
         if (++next_row == row_spans.size()) next_row = 0, ++next_panel;
         stats.read_seconds += t.seconds();
-        return job;
+        return strips.add(std::move(job));
     };
 
-    const auto compute_stage = [&](std::shared_ptr<RowJob> job) -> std::shared_ptr<EmitJob> {
+    const auto compute_stage = [&](RowJob* strip) -> EmitJob* {
+        auto job = strips.take(strip);
         const size_t row = job->row, job_panel = job->panel;
         const auto& p = panels[job_panel];
         const auto& r = row_spans[row];
@@ -268,7 +300,7 @@ StreamingStats segment_stream(core::WindowSegmenter& segmenter, const core::Deci
         if (next_out_row < out_height)
             accumulator.drop_before(std::min(rows.lo[static_cast<size_t>(next_out_row)], finished));
         stats.stitch_seconds += t.seconds();
-        return emit;
+        return emits.add(std::move(emit));
     };
 
     const Progress asking = [&](double, const std::string&) {
@@ -279,7 +311,8 @@ StreamingStats segment_stream(core::WindowSegmenter& segmenter, const core::Deci
     // Output rows are resized, decided and written in chunks small enough for the budget: when the
     // output grid is much finer than the working grid one window row decides many output rows.
     const int64_t bytes_per_output_pixel = (3 * queries + 3 * rule.class_count + 4) * 4;
-    const auto write_stage = [&](std::shared_ptr<EmitJob> emit) {
+    const auto write_stage = [&](EmitJob* pending) {
+        const auto emit = emits.take(pending);
         if (!emit) return;
         const auto& p = panels[emit->panel];
         // About a million output pixels a chunk at most, too: a chunk is also how long a Ctrl-C waits.
@@ -306,10 +339,9 @@ StreamingStats segment_stream(core::WindowSegmenter& segmenter, const core::Deci
     };
 
     tbb::parallel_pipeline(
-        3, tbb::make_filter<void, std::shared_ptr<RowJob>>(tbb::filter_mode::serial_in_order, read_stage) &
-               tbb::make_filter<std::shared_ptr<RowJob>, std::shared_ptr<EmitJob>>(tbb::filter_mode::serial_in_order,
-                                                                                   compute_stage) &
-               tbb::make_filter<std::shared_ptr<EmitJob>, void>(tbb::filter_mode::serial_in_order, write_stage));
+        3, tbb::make_filter<void, RowJob*>(tbb::filter_mode::serial_in_order, read_stage) &
+               tbb::make_filter<RowJob*, EmitJob*>(tbb::filter_mode::serial_in_order, compute_stage) &
+               tbb::make_filter<EmitJob*, void>(tbb::filter_mode::serial_in_order, write_stage));
     stats.total_seconds = started.seconds();
     return stats;
 }
