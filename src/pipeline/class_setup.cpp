@@ -29,6 +29,15 @@ std::vector<std::string> preset_names() {
     return {names.begin(), names.end()};
 }
 
+fs::path find_preset(const std::string& name) {
+    for (const auto& dir : core::data_dirs())
+        if (fs::is_regular_file(dir / "presets" / (name + ".txt"))) return dir / "presets" / (name + ".txt");
+    std::string known;
+    for (const auto& n : preset_names()) known += (known.empty() ? "" : ", ") + n;
+    throw UsageError("--preset " + name + ": no such preset (known: " +
+                     (known.empty() ? "none found; is the data folder installed?" : known) + ")");
+}
+
 ClassSetup load_classes(const ClassRequest& request) {
     const int given = !request.classes.empty() + !request.classes_file.empty() + !request.preset.empty();
     if (given == 0)
@@ -43,27 +52,18 @@ ClassSetup load_classes(const ClassRequest& request) {
         setup.vocabulary = core::Vocabulary::read(request.classes_file);
         setup.source = request.classes_file;
     } else {
-        fs::path file;
-        for (const auto& dir : core::data_dirs())
-            if (fs::is_regular_file(dir / "presets" / (request.preset + ".txt"))) {
-                file = dir / "presets" / (request.preset + ".txt");
-                break;
-            }
-        if (file.empty()) {
-            std::string known;
-            for (const auto& n : preset_names()) known += (known.empty() ? "" : ", ") + n;
-            throw UsageError("--preset " + request.preset + ": no such preset (known: " +
-                             (known.empty() ? "none found; is the data folder installed?" : known) + ")");
-        }
-        auto preset = core::read_preset(file);
+        auto preset = core::read_preset(find_preset(request.preset));
         setup.vocabulary = std::move(preset.vocabulary);
         setup.prob_threshold = preset.prob_threshold.value_or(setup.prob_threshold);
         setup.bg_index = preset.bg_index.value_or(setup.bg_index);
+        setup.cls_lambda = preset.cls_lambda.value_or(setup.cls_lambda);
+        setup.reduce_zero_label = preset.reduce_zero_label.value_or(false);
         setup.colours = std::move(preset.colours);
         setup.source = "preset " + request.preset;
     }
     if (request.prob_threshold) setup.prob_threshold = *request.prob_threshold;
     if (request.bg_index) setup.bg_index = *request.bg_index;
+    if (request.cls_lambda) setup.cls_lambda = *request.cls_lambda;
     const size_t count = setup.vocabulary.classes.size();
     setup.colours.resize(std::min(setup.colours.size(), count));
     for (size_t i = setup.colours.size(); i < count; ++i) setup.colours.push_back(default_palette[i % default_palette.size()]);

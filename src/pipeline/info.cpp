@@ -167,6 +167,8 @@ std::string info(const InfoOptions& o) {
     validate(o);
     return with_project_errors([&] {
         if (o.system) return describe_system();
+        if (!o.preset.empty()) return describe_preset(o.preset, o.json);
+        if (o.presets) return describe_presets(o.json);
         if (!o.tokenize.empty())
             return describe_tokens(o.tokenize, core::find_asset(core::bpe_vocabulary_asset(), o.vocab));
         return describe_file(o.file);

@@ -194,7 +194,7 @@ SegmentPlan plan(const SegmentOptions& o, SegmentReport& report) {
         {"SEGEARTH_CLASS_SOURCE", p.classes.source},
         {"SEGEARTH_PROB_THRESHOLD", number(p.rule.prob_threshold)},
         {"SEGEARTH_BG_INDEX", std::to_string(p.rule.bg_index)},
-        {"SEGEARTH_CLS_LAMBDA", number(o.cls_lambda)},
+        {"SEGEARTH_CLS_LAMBDA", number(p.classes.cls_lambda)},
         {"SEGEARTH_LOGIT_SCALE", number(o.logit_scale)},
         {"SEGEARTH_ATTENTION", core::to_string(o.attention)},
         {"SEGEARTH_WINDOW", std::to_string(o.streaming.window) + " stride " + std::to_string(o.streaming.stride)},
@@ -299,7 +299,7 @@ SegmentReport run_segment(const SegmentOptions& o, const Progress& progress) {
     segearth::report(progress, 0.0);
 
     // Run.
-    core::WindowSegmenter segmenter(clip.model, text, p.upsampling.kind, upsampler, {o.attention, o.cls_lambda});
+    core::WindowSegmenter segmenter(clip.model, text, p.upsampling.kind, upsampler, {o.attention, p.classes.cls_lambda});
     auto streaming = o.streaming;
     streaming.output_width = report.output_width;
     streaming.output_height = report.output_height;

@@ -45,9 +45,10 @@ void declare_model(options::OptionTable<SegmentOptions>& t) {
     t.choice("attention", &SegmentOptions::attention, core::attention_kinds())
         .value_name("NAME")
         .help("last-block attention: segearth, clearclip, sclip, maskclip or vanilla (the paper's baselines)");
-    t.number("cls-lambda", &SegmentOptions::cls_lambda)
+    t.number("cls-lambda", [](auto& o) -> auto& { return o.classes.cls_lambda; })
         .value_name("L")
-        .help("weight of the [CLS] similarity added to every pixel (0: no bias subtraction)");
+        .help("weight of the [CLS] similarity added to every pixel (0: no bias subtraction; default -0.3, or the "
+              "preset's)");
     t.number("logit-scale", &SegmentOptions::logit_scale).value_name("S").above(0).help("softmax temperature");
 }
 
@@ -71,7 +72,8 @@ void declare_classes(options::OptionTable<SegmentOptions>& t) {
         .help("one class per line, synonyms separated by ','");
     t.text("preset", [](auto& o) -> auto& { return o.classes.preset; })
         .value_name("NAME")
-        .help("a class list with the paper's threshold: landcover (OpenEarthMap), building, road, water");
+        .help("a class list with its dataset's settings (threshold, background, lambda): the paper's 17 datasets "
+              "(openearthmap, loveda, ..., see segearth info --presets) and landcover, building, road, water");
     t.number("prob-threshold", [](auto& o) -> auto& { return o.classes.prob_threshold; })
         .value_name("P")
         .at_least(0)

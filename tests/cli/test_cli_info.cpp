@@ -96,7 +96,8 @@ TEST_CASE("info --system reports BLAS, kernels, threads, CPU features and a meas
 TEST_CASE("info with nothing to describe is a usage error") {
     const auto r = run_segearth({"info"});
     CHECK(r.exit_code == 2);
-    CHECK(r.err == "segearth: info: give exactly one of FILE, --system or --tokenize TEXT (see segearth info --help)\n");
+    CHECK(r.err == "segearth: info: give exactly one of FILE, --system, --tokenize TEXT, --preset NAME and --presets (see "
+                   "segearth info --help)\n");
 }
 
 TEST_CASE("info --help shows the options") {
@@ -104,4 +105,36 @@ TEST_CASE("info --help shows the options") {
     CHECK(r.exit_code == 0);
     CHECK(r.out.find("--tokenize TEXT") != std::string::npos);
     CHECK(r.out.find("--config KEY VALUE") != std::string::npos);
+}
+
+TEST_CASE("info --preset prints a preset's classes and settings, --json for programs, --presets lists them all") {
+    auto r = run_segearth({"info", "--preset", "potsdam"});
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    CHECK(r.out.find("  0  road, parking lot\n") != std::string::npos);
+    CHECK(r.out.find("  5  clutter, background   (background)\n") != std::string::npos);
+    CHECK(r.out.find("Probability threshold: 0.1\n") != std::string::npos);
+    CHECK(r.out.find("[CLS] lambda: -0.3\n") != std::string::npos);
+
+    r = run_segearth({"info", "--preset", "loveda", "--json"});
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    for (const char* field :
+         {R"("classes": [["background"], ["building", "roof", "house"], ["road"], ["water"], ["barren"], ["forest"], ["agricultural"]],)",
+          R"("prob_threshold": 0.3,)", R"("bg_index": 0,)", R"("cls_lambda": -0.3,)", R"("reduce_zero_label": true,)"})
+        CHECK_MESSAGE(r.out.find(field) != std::string::npos, field << " in " << r.out);
+
+    r = run_segearth({"info", "--presets"});
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    for (const std::string name : {"openearthmap", "loveda", "isaid", "potsdam", "vaihingen", "uavid", "udd5", "vdd",
+                                   "whu-aerial", "whu-sat2", "inria", "xbd", "chn6-cug", "deepglobe-road",
+                                   "massachusetts-road", "spacenet-road", "wbs-si", "landcover", "building", "road",
+                                   "water"})
+        CHECK_MESSAGE(("\n" + r.out).find("\n" + name + " ") != std::string::npos, name);
+
+    r = run_segearth({"info", "--json"});
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("give exactly one of FILE, --system, --tokenize TEXT, --preset NAME and --presets") !=
+          std::string::npos);
+    r = run_segearth({"info", "--preset", "nope"});
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("--preset nope: no such preset (known: building, chn6-cug,") != std::string::npos);
 }

@@ -131,6 +131,30 @@ TEST_CASE("segment: class raster on the input's grid with names, colours, settin
                            "c.tif.aux.xml"});
 }
 
+TEST_CASE("segment --preset: the dataset's lambda and background are used, and --cls-lambda or --bg-index win") {
+    const auto dir = scratch_dir("cli_segment_preset");
+    const auto input = translate(dir / "crop.tif", {"-srcwin", "400", "300", "96", "80"});
+    struct Case {
+        std::vector<std::string> flags;
+        std::string lambda, bg, threshold;
+    };
+    for (const auto& c : std::vector<Case>{{{"--preset", "xbd"}, "0", "0", "0"},
+                                           {{"--preset", "potsdam"}, "-0.3", "5", "0.1"},
+                                           {{"--preset", "xbd", "--cls-lambda", "-0.1"}, "-0.1", "0", "0"},
+                                           {{"--preset", "potsdam", "--bg-index", "2"}, "-0.3", "2", "0.1"}}) {
+        CAPTURE(c.flags[1]);
+        auto flags = c.flags;
+        flags.push_back("--overwrite");
+        const auto r = run_segearth(segment_args(input, dir / "classes.tif", flags));
+        REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+        auto out = open(dir / "classes.tif");
+        CHECK(std::string(out->GetMetadataItem("SEGEARTH_CLS_LAMBDA")) == c.lambda);
+        CHECK(std::string(out->GetMetadataItem("SEGEARTH_BG_INDEX")) == c.bg);
+        CHECK(std::string(out->GetMetadataItem("SEGEARTH_PROB_THRESHOLD")) == c.threshold);
+        CHECK(std::string(out->GetMetadataItem("SEGEARTH_CLASS_SOURCE")) == "preset " + c.flags[1]);
+    }
+}
+
 TEST_CASE("segment: working grid by --scale, output on it or on the input's grid - weights from the environment") {
     const auto dir = scratch_dir("cli_segment_grid");
     const auto input = translate(dir / "crop.tif", {"-srcwin", "0", "0", "300", "260"});

@@ -48,7 +48,7 @@ TEST_CASE("segment() refuses each bad option with the CLI's message, before touc
                        {[](O& o) { o.streaming.window = 112, o.streaming.stride = 112; },
                         "--stride 112 with --window 112: the stride must be at least 1 and smaller than the window, "
                         "or windows would leave gaps (the paper uses --window 224 --stride 112)"},
-                       {[&](O& o) { o.cls_lambda = nan; }, "--cls-lambda nan: give a finite number"},
+                       {[&](O& o) { o.classes.cls_lambda = nan; }, "--cls-lambda nan: give a finite number"},
                        {[&](O& o) { o.logit_scale = inf; }, "--logit-scale inf: give a finite number"},
                        {[](O& o) { o.logit_scale = 0; }, "--logit-scale must be positive"},
                        {[](O& o) { o.classes.prob_threshold = 1.5; }, "--prob-threshold must be in [0, 1]"},

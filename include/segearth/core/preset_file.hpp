@@ -1,12 +1,16 @@
-// A preset: a class file (data/presets/NAME.txt) whose "#:" comment lines also set the decision
-// and the colours, so that one name gives a dataset's whole setting.
+// A preset: a class file (data/presets/NAME.txt) whose "#:" comment lines also set the decision,
+// the bias subtraction, the ground truth's label convention and the colours, so that one name
+// gives a dataset's whole setting (METHOD.md 6 and 8).
 //
-//   # building: building extraction as in the paper's WHU-Aerial setting.
-//   #: prob-threshold 0.6
+//   # LoveDA (paper Table 1): land cover, 0.3 m.
+//   #: prob-threshold 0.3
 //   #: bg-index 0
-//   #: colours 0,0,0 222,31,7
+//   #: cls-lambda -0.3
+//   #: reduce-zero-label yes
+//   #: colours 255,255,255 255,0,0 ...
 //   background
-//   building
+//   building,roof,house
+//   ...
 #pragma once
 
 #include <segearth/core/vocabulary.hpp>
@@ -21,8 +25,11 @@ namespace segearth::core {
 
 struct PresetFile {
     Vocabulary vocabulary;
+    std::string description;                      ///< the first comment line, without "# "
     std::optional<double> prob_threshold;         ///< "#: prob-threshold T", 0 <= T <= 1
     std::optional<int64_t> bg_index;              ///< "#: bg-index I", a class of the file
+    std::optional<double> cls_lambda;             ///< "#: cls-lambda L", finite (METHOD.md 5)
+    std::optional<bool> reduce_zero_label;        ///< "#: reduce-zero-label yes|no" (the ground truth's labels)
     std::vector<std::array<uint8_t, 3>> colours;  ///< "#: colours R,G,B ...", at most one per class
 };
 

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,22 +19,28 @@ struct ClassRequest {
     std::string preset;        ///< a name in data/presets, e.g. "landcover"
     std::optional<double> prob_threshold;
     std::optional<int64_t> bg_index;
+    std::optional<double> cls_lambda;
 };
 
 struct ClassSetup {
     core::Vocabulary vocabulary;
     double prob_threshold = 0.0;
     int64_t bg_index = 0;
+    double cls_lambda = -0.3;        ///< METHOD.md 5; a preset may set another (xBD: 0)
+    bool reduce_zero_label = false;  ///< how the preset's dataset numbers its ground truth (eval)
     std::vector<std::array<uint8_t, 3>> colours;  ///< one per class
     std::string source;                          ///< "--classes", the file, or "preset landcover"
 };
 
 /// Exactly one of classes / classes_file / preset must be given (UsageError otherwise). Preset
-/// files (core/preset_file.hpp) may set "#: prob-threshold T", "#: bg-index I" and "#: colours R,G,B ..."; the request's
-/// own threshold and background index win.
+/// files (core/preset_file.hpp) may set the threshold, background, lambda, label convention and
+/// colours; the request's own threshold, background index and lambda win.
 ClassSetup load_classes(const ClassRequest& request);
 
 /// The preset names found in the data folders.
 std::vector<std::string> preset_names();
+
+/// data/presets/NAME.txt in the first data folder that has it; UsageError naming the known ones.
+std::filesystem::path find_preset(const std::string& name);
 
 }  // namespace segearth::pipeline

@@ -14,6 +14,9 @@ struct InfoOptions {
     bool system = false;   ///< describe this machine
     std::string tokenize;  ///< print the token ids of this text
     std::string vocab;     ///< the BPE vocabulary for tokenize ("": $SEGEARTH_VOCAB, then the data folders)
+    std::string preset;    ///< print this preset (data/presets/NAME.txt)
+    bool presets = false;  ///< list the presets
+    bool json = false;     ///< --preset / --presets as JSON
 };
 
 /// The command, its texts and its options table (CLI, --help, --json-usage).
@@ -32,6 +35,14 @@ std::string describe_file(const std::filesystem::path& path);
 
 /// The 77 token ids of `text`, space-separated, with the vocabulary at `bpe_vocabulary`.
 std::string describe_tokens(const std::string& text, const std::filesystem::path& bpe_vocabulary);
+
+/// A preset: its classes in label order with their synonyms, threshold, background, lambda and
+/// label convention; as JSON with the keys classes (lists of synonyms), prob_threshold, bg_index,
+/// cls_lambda, reduce_zero_label (and name, description, colours).
+std::string describe_preset(const std::string& name, bool json);
+
+/// Every preset found in the data folders, a line each (name and description), or a JSON list.
+std::string describe_presets(bool json);
 
 /// BLAS library, kernel type, threads, CPU features, measured matmul GFLOP/s, libtorch and GDAL
 /// versions, CUDA devices.

@@ -33,7 +33,7 @@ struct SegmentOptions {
     std::string clip, vocab, templates;
     UpsamplerChoice upsampler;
     ClassRequest classes;
-    double cls_lambda = -0.3, logit_scale = 50.0;
+    double logit_scale = 50.0;
     core::AttentionKind attention = core::AttentionKind::segearth;
     DeviceChoice device;
     int threads = 0;              ///< 0: every core

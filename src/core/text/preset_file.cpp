@@ -45,6 +45,7 @@ PresetFile read_preset(const std::filesystem::path& file) {
     const auto classes = static_cast<int64_t>(preset.vocabulary.classes.size());
     std::set<std::string> seen;
     for (const auto& [number, line] : read_text_lines(file.string(), "the preset")) {
+        if (preset.description.empty() && line.rfind("# ", 0) == 0) preset.description = line.substr(2);
         if (line.rfind("#:", 0) != 0) continue;
         const auto where = file.string() + ":" + std::to_string(number);
         std::istringstream words(line.substr(2));
@@ -62,13 +63,22 @@ PresetFile read_preset(const std::filesystem::path& file) {
                 throw FileError(where + ": '#: bg-index " + std::to_string(i) + "' is not a class of the file (0.." +
                                 std::to_string(classes - 1) + ")");
             preset.bg_index = i;
+        } else if (key == "cls-lambda") {
+            const auto l = single_value<double>(words, where, key, "finite number");
+            if (!std::isfinite(l)) throw FileError(where + ": '#: cls-lambda' takes one finite number");
+            preset.cls_lambda = l;
+        } else if (key == "reduce-zero-label") {
+            const auto v = single_value<std::string>(words, where, key, "yes or no");
+            if (v != "yes" && v != "no") throw FileError(where + ": '#: reduce-zero-label' takes one yes or no");
+            preset.reduce_zero_label = v == "yes";
         } else if (key == "colours") {
             for (std::string c; words >> c;) preset.colours.push_back(parse_colour(c, where));
             if (static_cast<int64_t>(preset.colours.size()) > classes)
                 throw FileError(where + ": " + std::to_string(preset.colours.size()) + " colours for " +
                                 std::to_string(classes) + " classes");
         } else {
-            throw FileError(where + ": unknown directive '#: " + key + "' (known: prob-threshold, bg-index, colours)");
+            throw FileError(where + ": unknown directive '#: " + key +
+                            "' (known: prob-threshold, bg-index, cls-lambda, reduce-zero-label, colours)");
         }
     }
     return preset;
