@@ -50,19 +50,22 @@ fs::path find_asset(const AssetSpec& spec, const std::string& explicit_path) {
     };
     if (!explicit_path.empty()) return must_exist(explicit_path, spec.flag);
     if (const auto value = env(spec.env_var); !value.empty()) return must_exist(value, spec.env_var);
+    if (auto found = find_in_data_dirs(spec); !found.empty()) return found;
     std::string looked;
-    if (!spec.file_name.empty()) {
-        for (const auto& dir : data_dirs()) {
-            const auto candidate = dir / spec.file_name;
-            if (fs::is_regular_file(candidate)) return candidate;
-            looked += (looked.empty() ? "" : ", ") + candidate.string();
-        }
-    }
+    if (!spec.file_name.empty())
+        for (const auto& dir : data_dirs()) looked += (looked.empty() ? "" : ", ") + (dir / spec.file_name).string();
     std::string message = "cannot find " + spec.description;
     if (!looked.empty()) message += " (looked for " + looked + ")";
     message += ": give it with " + spec.flag + " PATH or set " + spec.env_var;
     if (!spec.file_name.empty()) message += ", or put " + spec.file_name + " in " + user_cache_dir().string();
     throw FileError(message);
+}
+
+fs::path find_in_data_dirs(const AssetSpec& spec) {
+    if (spec.file_name.empty()) return {};
+    for (const auto& dir : data_dirs())
+        if (fs::is_regular_file(dir / spec.file_name)) return dir / spec.file_name;
+    return {};
 }
 
 std::string file_crc32(const fs::path& path) {
@@ -92,7 +95,8 @@ AssetSpec clip_weights_asset() {
 }
 
 AssetSpec upsampler_weights_asset() {
-    return {"the SimFeatUp upsampler weights", "", "--upsampler", "SEGEARTH_UPSAMPLER"};
+    // The authors' released checkpoint (scripts/fetch-assets.sh puts it in the cache folder).
+    return {"the SimFeatUp upsampler weights", "xclip_jbu_one_million_aid.ckpt", "--upsampler", "SEGEARTH_UPSAMPLER"};
 }
 
 }  // namespace segearth::core

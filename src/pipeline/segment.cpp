@@ -109,15 +109,27 @@ struct Upsampling {
     fs::path path;
 };
 
-Upsampling resolve_upsampler(const UpsamplerChoice& choice, std::string& notes) {
+// The SimFeatUp weights: --upsampler PATH, SEGEARTH_UPSAMPLER, else the authors' checkpoint in a data
+// folder, which serves OpenAI's ViT-B/16 only (another CLIP needs its own, from segearth train).
+Upsampling resolve_upsampler(const UpsamplerChoice& choice, const fs::path& clip, std::string& notes) {
     if (choice.kind != core::UpsamplerKind::simfeatup) return {choice.kind, {}};
     const char* env = std::getenv("SEGEARTH_UPSAMPLER");
-    if (choice.path.empty() && !(env && *env)) {
-        notes += "no SimFeatUp weights given (--upsampler PATH or SEGEARTH_UPSAMPLER): features are upsampled "
-                 "bilinearly, which blurs object boundaries\n";
+    if (!choice.path.empty() || (env && *env))
+        return {core::UpsamplerKind::simfeatup, core::find_asset(core::upsampler_weights_asset(), choice.path)};
+    const auto asset = core::upsampler_weights_asset();
+    const auto released = core::find_in_data_dirs(asset);
+    if (released.empty()) {
+        notes += "no SimFeatUp weights found (--upsampler PATH, SEGEARTH_UPSAMPLER, or " + asset.file_name + " in " +
+                 core::user_cache_dir().string() + ", which scripts/fetch-assets.sh downloads): features are "
+                 "upsampled bilinearly, which blurs object boundaries\n";
         return {core::UpsamplerKind::bilinear, {}};
     }
-    return {core::UpsamplerKind::simfeatup, core::find_asset(core::upsampler_weights_asset(), choice.path)};
+    if (const auto architecture = core::inspect_clip(clip).config.name(); architecture != "ViT-B/16") {
+        notes += released.string() + " serves OpenAI's ViT-B/16, not this " + architecture + " CLIP: features are "
+                 "upsampled bilinearly (segearth train makes an upsampler for it; give it with --upsampler)\n";
+        return {core::UpsamplerKind::bilinear, {}};
+    }
+    return {core::UpsamplerKind::simfeatup, released};
 }
 
 // Every output is checked before anything slow happens: its folder there, not an existing file
@@ -174,7 +186,7 @@ SegmentPlan plan(const SegmentOptions& o, SegmentReport& report) {
     };
     refuse_outputs_onto_inputs(outputs, inputs(o.clip, o.upsampler.path, o.vocab, o.templates));
     p.clip = core::find_asset(core::clip_weights_asset(), o.clip);
-    p.upsampling = resolve_upsampler(o.upsampler, report.notes);
+    p.upsampling = resolve_upsampler(o.upsampler, p.clip, report.notes);
     p.vocab = core::find_asset(core::bpe_vocabulary_asset(), o.vocab);
     p.templates = core::find_asset(core::prompt_templates_asset(), o.templates);
     refuse_outputs_onto_inputs(outputs, inputs(p.clip.string(), p.upsampling.path.string(), p.vocab.string(),

@@ -155,6 +155,30 @@ TEST_CASE("segment --preset: the dataset's lambda and background are used, and -
     }
 }
 
+TEST_CASE("segment finds the authors' upsampler in the cache folder, and uses it only for OpenAI's ViT-B/16") {
+    const auto dir = scratch_dir("cli_segment_released_upsampler");
+    const auto input = translate(dir / "crop.tif", {"-srcwin", "0", "0", "64", "64"});
+    const auto cache = dir / "cache";
+    fs::create_directories(cache / "segearth");
+    const std::map<std::string, std::string> env{{"XDG_CACHE_HOME", cache.string()}};
+    const std::vector<std::string> args{"segment", input.string(), (dir / "classes.tif").string(), "--classes", "a;b",
+                                        "--clip", fixture("tiny_clip.safetensors").string(), "--text-cache", "-",
+                                        "--overwrite"};
+    auto r = run_segearth(args, env);
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    CHECK(r.err.find("no SimFeatUp weights found (--upsampler PATH, SEGEARTH_UPSAMPLER, or "
+                     "xclip_jbu_one_million_aid.ckpt in " + (cache / "segearth").string()) != std::string::npos);
+    CHECK(std::string(open(dir / "classes.tif")->GetMetadataItem("SEGEARTH_UPSAMPLER")) == "bilinear");
+
+    // A checkpoint there serves OpenAI's ViT-B/16: the tiny test CLIP does not get it.
+    const auto released = cache / "segearth" / "xclip_jbu_one_million_aid.ckpt";
+    fs::copy_file(fixture("upsampler_lightning.ckpt"), released);
+    r = run_segearth(args, env);
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    CHECK_MESSAGE(r.err.find(released.string() + " serves OpenAI's ViT-B/16, not this ") != std::string::npos, r.err);
+    CHECK(std::string(open(dir / "classes.tif")->GetMetadataItem("SEGEARTH_UPSAMPLER")) == "bilinear");
+}
+
 TEST_CASE("segment: working grid by --scale, output on it or on the input's grid - weights from the environment") {
     const auto dir = scratch_dir("cli_segment_grid");
     const auto input = translate(dir / "crop.tif", {"-srcwin", "0", "0", "300", "260"});

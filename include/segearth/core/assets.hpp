@@ -27,6 +27,9 @@ std::filesystem::path user_cache_dir();
 /// Throws FileError listing where it looked and how to provide the file.
 std::filesystem::path find_asset(const AssetSpec& spec, const std::string& explicit_path = {});
 
+/// The first data folder's spec.file_name, or an empty path: for assets that are optional.
+std::filesystem::path find_in_data_dirs(const AssetSpec& spec);
+
 /// The shipped assets.
 AssetSpec bpe_vocabulary_asset();
 AssetSpec prompt_templates_asset();
