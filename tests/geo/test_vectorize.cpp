@@ -306,7 +306,7 @@ TEST_CASE("vectorize: bad inputs are clear errors and leave no output") {
     const auto out = (dir / "out.gpkg").string();
     const auto float_raster = make_raster((dir / "float.tif").string(), 20, 20, GDT_Float32, {{}});
     CHECK_THROWS_WITH_AS(vectorize(float_raster, out, {}),
-                         (float_raster + " is not a class raster: vectorize needs one band of integer class values (as "
+                         (float_raster + " is not a class raster: it must be one band of integer class values (as "
                                          "segearth segment writes); it has 1 band(s) of Float32").c_str(),
                          segearth::UsageError);
     VectorizeOptions unknown;

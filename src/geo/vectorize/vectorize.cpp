@@ -2,6 +2,8 @@
 
 #include "gdal_dataset.hpp"
 #include "gdal_string_list.hpp"
+#include "class_raster.hpp"
+#include "grid_warp.hpp"
 #include "vectorize/pixel_geometry.hpp"
 #include "vectorize/polygon_cleanup.hpp"
 #include "vectorize/strip_polygonizer.hpp"
@@ -23,76 +25,6 @@
 
 namespace segearth::geo {
 namespace {
-
-// What a class raster holds: its class names, nodata, background.
-struct ClassRaster {
-    DatasetPtr dataset;
-    GDALRasterBand* band = nullptr;
-    std::string path;
-    std::map<int, std::string> names;  // class value -> name
-    std::optional<int> nodata;
-    int background = 0;
-
-    ClassRaster(const std::string& p, int requested_background, const Progress& progress = {})
-        : dataset(open_raster(p, "the class raster")), path(p) {
-        band = dataset->GetRasterBand(1);
-        const GDALDataType type = band->GetRasterDataType();
-        if (dataset->GetRasterCount() != 1 || GDALDataTypeIsFloating(type) || GDALDataTypeIsComplex(type))
-            throw UsageError(path + " is not a class raster: vectorize needs one band of integer class values (as "
-                             "segearth segment writes); it has " + std::to_string(dataset->GetRasterCount()) +
-                             " band(s) of " + GDALGetDataTypeName(type));
-        int has_nodata = 0;
-        const double value = band->GetNoDataValue(&has_nodata);
-        if (has_nodata) nodata = static_cast<int>(value);
-        if (char** categories = band->GetCategoryNames())
-            for (int i = 0; categories[i]; ++i)
-                if (*categories[i]) names[i] = categories[i];
-        if (names.empty()) {
-            // No names: the values present, found by a pass over the raster in strips (cancellable;
-            // and unlike GDAL's statistics and histograms, nothing is stored in an .aux.xml beside
-            // the user's input).
-            for (const int v : values_present(progress)) names[v] = "class_" + std::to_string(v);
-        }
-        if (nodata) names.erase(*nodata);
-        const char* bg = dataset->GetMetadataItem("SEGEARTH_BG_INDEX");
-        background = requested_background >= 0 ? requested_background : bg ? std::atoi(bg) : 0;
-    }
-
-    std::vector<int> values_present(const Progress& progress) const {
-        const int width = dataset->GetRasterXSize(), height = dataset->GetRasterYSize();
-        std::vector<bool> small(65536, false);  // 0..65535: every Byte and UInt16 value
-        std::set<int> other;
-        std::vector<int32_t> strip;
-        constexpr int strip_rows = 256;
-        for (int y = 0; y < height; y += strip_rows) {
-            segearth::report(progress, 0.0);
-            const int rows = std::min(strip_rows, height - y);
-            strip.resize(static_cast<size_t>(width) * static_cast<size_t>(rows));
-            if (band->RasterIO(GF_Read, 0, y, width, rows, strip.data(), width, rows, GDT_Int32, 0, 0) != CE_None)
-                throw FileError(path + ": cannot read rows " + std::to_string(y) + "..: " + last_gdal_error("?"));
-            for (const int32_t v : strip) {
-                if (v >= 0 && v < 65536) small[static_cast<size_t>(v)] = true;
-                else other.insert(v);
-            }
-        }
-        std::vector<int> present(other.begin(), other.end());
-        for (int v = 0; v < 65536; ++v)
-            if (small[static_cast<size_t>(v)]) present.push_back(v);
-        std::sort(present.begin(), present.end());
-        return present;
-    }
-
-    int resolve(const std::string& spec) const {
-        for (const auto& [value, name] : names)
-            if (name == spec) return value;
-        char* end = nullptr;
-        const long value = std::strtol(spec.c_str(), &end, 10);
-        if (!spec.empty() && *end == '\0' && names.count(static_cast<int>(value))) return static_cast<int>(value);
-        std::string known;
-        for (const auto& [v, name] : names) known += (known.empty() ? "" : ", ") + std::to_string(v) + " " + name;
-        throw UsageError("unknown class '" + spec + "' in " + path + " (its classes: " + known + ")");
-    }
-};
 
 // Marks pre-event pixels that are unknown (outside the pre-event raster or nodata there).
 constexpr int32_t outside_pre_event = -2147483647;
@@ -183,21 +115,8 @@ VectorizeReport vectorize_into(const VectorizeOptions& o, OutputSet& outputs, co
         if (gt[2] != 0 || gt[4] != 0)
             throw UsageError(class_raster + " has a rotated geotransform: warp it to a north-up grid first "
                              "(gdalwarp) to compare it with the pre-event raster");
-        char* wkt = nullptr;
-        srs->exportToWkt(&wkt);
-        const auto exact = [](double v) { return CPLSPrintf("%.17g", v); };
-        std::vector<std::string> args{"-of", "VRT", "-t_srs", wkt, "-r", "near", "-ot", "Int32", "-dstnodata",
-                                      std::to_string(outside_pre_event), "-ts", std::to_string(width),
-                                      std::to_string(height), "-te", exact(gt[0]),
-                                      exact(std::min(gt[3], gt[3] + height * gt[5])), exact(gt[0] + width * gt[1]),
-                                      exact(std::max(gt[3], gt[3] + height * gt[5]))};
-        CPLFree(wkt);
-        GdalStringList argv(std::move(args));
-        GDALWarpAppOptions* warp = GDALWarpAppOptionsNew(argv.get(), nullptr);
-        GDALDatasetH source = GDALDataset::ToHandle(pre->dataset.get());
-        pre_on_grid.reset(GDALDataset::FromHandle(GDALWarp("", nullptr, 1, &source, warp, nullptr)));
-        GDALWarpAppOptionsFree(warp);
-        if (!pre_on_grid) throw FileError(o.pre_event + ": cannot bring it onto " + class_raster + "'s grid: " + last_gdal_error("?"));
+        pre_on_grid = warp_onto_grid(*pre->dataset, ds, outside_pre_event, o.pre_event + ": cannot bring it onto " +
+                                                                                class_raster + "'s grid");
         layers[post_water] = "new_water";
     } else if (o.classes.empty()) {
         for (const auto& [value, name] : classes.names)
