@@ -10,7 +10,13 @@ import json
 import subprocess
 import sys
 
-COMMANDS = ["segment", "vectorize", "train", "info"]
+
+
+def commands(binary):
+    """The commands `segearth --help` lists, in its order."""
+    text = subprocess.run([binary, "--help"], check=True, capture_output=True, text=True).stdout
+    listing = text.split("Commands:\n", 1)[1].split("\n\n", 1)[0]
+    return [line.split()[0] for line in listing.splitlines() if line.strip()]
 
 
 def cell(text):
@@ -64,7 +70,7 @@ def render(usages):
 def main():
     binary = sys.argv[1]
     usages = [json.loads(subprocess.run([binary, c, "--json-usage"], check=True, capture_output=True,
-                                        text=True).stdout) for c in COMMANDS]
+                                        text=True).stdout) for c in commands(binary)]
     sys.stdout.write(render(usages))
 
 

@@ -1,6 +1,7 @@
 // segearth: maps from words. A thin main: pick the command, map errors to GDAL-style exit codes
 // (0 ok, 1 failure, 2 usage error, 130 cancelled).
 #include "cli_progress.hpp"
+#include "command_eval.hpp"
 #include "command_info.hpp"
 #include "command_segment.hpp"
 #include "command_train.hpp"
@@ -22,7 +23,8 @@ using segearth::cli::Command;
 
 const std::vector<const Command*>& commands() {
     static const std::vector<const Command*> all{&segearth::cli::segment_command, &segearth::cli::vectorize_command,
-                                                   &segearth::cli::train_command, &segearth::cli::info_command};
+                                                 &segearth::cli::eval_command, &segearth::cli::train_command,
+                                                 &segearth::cli::info_command};
     return all;
 }
 

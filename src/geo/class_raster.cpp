@@ -9,7 +9,7 @@
 namespace segearth::geo {
 
 ClassRaster::ClassRaster(const std::string& p, int requested_background, const Progress& progress,
-                         const std::string& what)
+                         const std::string& what, bool list_values)
     : dataset(open_raster(p, what)), path(p) {
     band = dataset->GetRasterBand(1);
     const GDALDataType type = band->GetRasterDataType();
@@ -24,7 +24,7 @@ ClassRaster::ClassRaster(const std::string& p, int requested_background, const P
         for (int i = 0; categories[i]; ++i)
             if (*categories[i]) names[i] = categories[i];
     named = !names.empty();
-    if (names.empty())
+    if (names.empty() && list_values)
         for (const int v : values_present(progress)) names[v] = "class_" + std::to_string(v);
     if (nodata) names.erase(*nodata);
     const char* bg = dataset->GetMetadataItem("SEGEARTH_BG_INDEX");

@@ -23,10 +23,12 @@ struct ClassRaster {
     std::optional<int> nodata;
     int background = 0;
 
-    /// `what` names the raster in messages ("the class raster", "GT"). `requested_background` -1:
-    /// the raster's SEGEARTH_BG_INDEX, else 0. Throws UsageError when it is not a class raster.
+    /// `what` names the raster in messages ("the class raster", "the ground truth").
+    /// `requested_background` -1: the raster's SEGEARTH_BG_INDEX, else 0. Without category names the
+    /// classes are the values present (a pass over the raster) unless `list_values` is false.
+    /// Throws UsageError when it is not a class raster.
     ClassRaster(const std::string& path, int requested_background, const Progress& progress = {},
-                const std::string& what = "the class raster");
+                const std::string& what = "the class raster", bool list_values = true);
 
     /// The values present, found by a pass over the raster in strips (cancellable; unlike GDAL's
     /// statistics and histograms, nothing is stored in an .aux.xml beside the user's input).

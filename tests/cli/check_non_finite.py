@@ -7,8 +7,12 @@ The options are read from --json-usage, so an option added later is checked too.
 """
 import concurrent.futures
 import json
+import os
 import subprocess
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+import make_options_doc  # noqa: E402
 
 # The least each command needs to reach its option checks (nothing is read: they fail first).
 BASE = {
@@ -20,12 +24,15 @@ BASE = {
 
 def cases(binary):
     """(label, argv) for every number option of every command and every non-finite value."""
-    for command, base in BASE.items():
+    for command in make_options_doc.commands(binary):
         usage = json.loads(subprocess.run([binary, command, "--json-usage"], check=True, capture_output=True,
                                           text=True).stdout)
         for option in usage["options"]:
             if option["type"] not in ("number", "number_list"):
                 continue
+            if command not in BASE:
+                raise SystemExit(f"FAIL: {command} has number options: give it a BASE entry")
+            base = BASE[command]
             for value in ("nan", "inf", "-inf"):
                 values = [value] * max(1, option["values_per_use"])
                 yield (command, option["flag"], value), [binary, command, *base, "-q", option["flag"], *values]

@@ -13,7 +13,6 @@ import re
 import subprocess
 import sys
 
-COMMANDS = ["segment", "vectorize", "train", "info"]
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
 import make_options_doc  # noqa: E402
 
@@ -63,7 +62,8 @@ def main():
     binary, readme, options_doc = sys.argv[1:4]
     failures = []
     usages = {}
-    for command in COMMANDS:
+    listed = make_options_doc.commands(binary)
+    for command in listed:
         usage = json.loads(run(binary, command, "--json-usage"))
         usages[command] = usage
         if usage["name"] != command:
@@ -91,12 +91,12 @@ def main():
             failures.append(f"README: {flag} ({value}), but the declared default is {sorted(declared[flag])}")
     if checked == 0:
         failures.append("README: no '`--flag` (default)' found: the pattern or the README changed")
-    expected = make_options_doc.render(usages[c] for c in COMMANDS)
+    expected = make_options_doc.render(usages[c] for c in listed)
     if open(options_doc, encoding="utf-8").read() != expected:
         failures.append(f"{options_doc} is out of date: run tools/make_options_doc.py {binary} > {options_doc}")
     for f in failures:
         print("FAIL:", f)
-    print(f"{len(COMMANDS)} commands, {sum(len(u['options']) for u in usages.values())} options, "
+    print(f"{len(listed)} commands, {sum(len(u['options']) for u in usages.values())} options, "
           f"{checked} README defaults checked, {len(failures)} failures")
     return 1 if failures else 0
 
