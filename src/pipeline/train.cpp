@@ -205,7 +205,8 @@ TrainReport run_train(const TrainOptions& o, const Progress& progress) {
                          std::to_string(patch) + "), at least " + std::to_string(2 * patch));
     TrainingCrops crops(paths, o.read, o.crop, o.min_valid, o.trainer.seed);
     report.images = crops.image_count();
-    core::set_threads(o.threads > 0 ? o.threads : core::default_thread_count());
+    const int threads = o.threads > 0 ? o.threads : core::default_thread_count();
+    core::set_threads(threads);
 
     // Shared with the thread that runs each step, which a cancellation may leave running.
     const auto trainer_ptr = std::make_shared<core::UpsamplerTrainer>(clip.model, o.trainer, device);
@@ -249,7 +250,6 @@ TrainReport run_train(const TrainOptions& o, const Progress& progress) {
         saved_step = finished.step;
         saved_to = checkpoint;
     };
-    const int threads = o.threads > 0 ? o.threads : core::default_thread_count();
 
     const Stopwatch clock;
     torch::Tensor preview_image;
