@@ -5,6 +5,7 @@
 #include "grid_warp.hpp"
 
 #include <segearth/error.hpp>
+#include <segearth/geo/gdal_setup.hpp>
 #include <segearth/geo/output_raster.hpp>
 #include <segearth/output_safety.hpp>
 #include <segearth/stopwatch.hpp>
@@ -79,6 +80,8 @@ EvaluationReport evaluate(const EvaluateOptions& o, const Progress& progress) {
     validate(o);
     refuse_outputs_onto_inputs({{"--json", o.json}}, {{"PRED.tif", o.prediction}, {"GT.tif", o.ground_truth}});
     if (!o.json.empty()) check_output_path(o.json, o.overwrite, "--json");
+    // Strips are read once, top to bottom: a large block cache would only hold rows already done.
+    limit_gdal_cache(64LL * 1024 * 1024);
     const ClassRaster pred(o.prediction, o.background_index, progress, "the prediction", false);
     const ClassRaster truth(o.ground_truth, 0, progress, "the ground truth", false);
     GDALDataset& pds = *pred.dataset;
@@ -105,7 +108,10 @@ EvaluationReport evaluate(const EvaluateOptions& o, const Progress& progress) {
 
     // One pass: every pixel's (ground truth, prediction) pair.
     const int width = pds.GetRasterXSize(), height = pds.GetRasterYSize();
-    const int strip_rows = o.strip_rows > 0 ? o.strip_rows : 256;
+    int block_w = 0, block_h = 0;
+    pred.band->GetBlockSize(&block_w, &block_h);
+    // Whole blocks of the prediction per strip, but never a whole single-strip file.
+    const int strip_rows = o.strip_rows > 0 ? o.strip_rows : (block_h <= 1024 ? std::max(256, block_h) : 256);
     std::vector<int32_t> p(static_cast<size_t>(width) * static_cast<size_t>(std::min(strip_rows, height)));
     std::vector<int32_t> g(p.size());
     PairCounts counts;
