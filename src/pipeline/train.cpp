@@ -251,6 +251,7 @@ TrainReport run_train(const TrainOptions& o, const Progress& progress) {
         saved_to = checkpoint;
     };
 
+    AbandonableWorker step_worker;
     const Stopwatch clock;
     torch::Tensor preview_image;
     std::vector<double> reconstruction, mse;
@@ -264,7 +265,7 @@ TrainReport run_train(const TrainOptions& o, const Progress& progress) {
         // A step on a real model takes minutes: it runs on its own thread, and a Ctrl-C during it
         // saves the last finished step and returns at once, leaving the step in flight behind.
         const auto step_started = static_cast<double>(trainer.steps_done()) / static_cast<double>(total);
-        auto result = run_abandonable<core::StepResult>(
+        auto result = step_worker.run<core::StepResult>(
             [trainer_ptr, batch, threads] {
                 core::set_threads(threads);
                 return trainer_ptr->step(batch);

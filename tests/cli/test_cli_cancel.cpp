@@ -162,7 +162,9 @@ TEST_CASE("train: SIGINT and SIGTERM end a long step at once, and --resume conti
     // Stopped during the second step: the first is saved, and --resume repeats the second exactly.
     const auto log = dir / "log.csv";
     auto process = segearth::test::start_segearth(args("1000", {"--log", log.string()}));
-    for (int i = 0; i < 600 && step_and_loss(log).size() < 1; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    // Up to 5 minutes for the first step: a loaded CI machine runs another training test beside this one.
+    for (int i = 0; i < 6000 && step_and_loss(log).size() < 1; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
     REQUIRE(step_and_loss(log).size() == 1);
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     const auto sent = std::chrono::steady_clock::now();
