@@ -74,7 +74,7 @@ int main(int argc, char** argv) {
         TensorMap tensors;
         for (const auto& p : clip->named_parameters()) tensors[p.key()] = p.value().detach().to(torch::kFloat16);
         write_safetensors(clip_file, tensors);
-        JbuOne up(512);
+        JbuUpsampler up(512);
         save_upsampler(up_file, up);
     }
     const std::vector<std::string> common{SEGEARTH_BINARY, "segment", "--clip", clip_file.string(), "--upsampler",

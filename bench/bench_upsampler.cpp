@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
     if (device_name != "cpu") {  // the upsampler on a GPU: time per window, batch 1 and 16
         const torch::Device device(device_name);
         torch::NoGradGuard no_grad;
-        JbuOne up(channels);
+        JbuUpsampler up(channels);
         up->eval();
         up->to(device);
         for (int64_t batch : {1, 16}) {
@@ -81,7 +81,7 @@ int main(int argc, char** argv) {
     {
         set_threads(2);
         torch::NoGradGuard no_grad;
-        JbuOne up(channels);
+        JbuUpsampler up(channels);
         up->eval();
         const auto features = torch::randn({1, channels, 14, 14});
         const auto window = torch::randn({1, 3, 224, 224});

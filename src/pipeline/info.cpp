@@ -6,6 +6,7 @@
 #include <segearth/core/blas_runtime.hpp>
 #include <segearth/core/clip_model.hpp>
 #include <segearth/core/tokenizer.hpp>
+#include <segearth/core/upsampler/upsampler_file.hpp>
 #include <segearth/error.hpp>
 #include <segearth/geo/raster_info.hpp>
 
@@ -90,10 +91,11 @@ std::string describe_raster(const std::filesystem::path& path) {
     return s.str();
 }
 
-// A SimFeatUp upsampler: the authors' checkpoint, a file `segearth train` wrote, or its training
-// checkpoint (which also holds the upsampler).
-std::string describe_upsampler(const core::WeightsFile& weights) {
-    const auto prefix = core::prefixes_of(weights.tensors, "up.range_temp").front();
+// An upsampler: the authors' SimFeatUp or FeatUp checkpoints, a file `segearth train` wrote, or its
+// training checkpoint (which also holds the upsampler).
+std::string describe_upsampler(const core::WeightsFile& weights, const core::UpsamplerTensors& found) {
+    const auto& prefix = found.prefix;
+    const bool one = found.architecture == core::JbuArchitecture::one;
     const auto fixup = weights.tensors.find(prefix + "fixup_proj.1.weight");
     std::map<std::string, std::string> metadata;
     if (weights.format == core::WeightsFormat::safetensors) metadata = core::read_safetensors_metadata(weights.path);
@@ -104,9 +106,11 @@ std::string describe_upsampler(const core::WeightsFile& weights) {
     std::ostringstream s;
     s << "File: " << weights.path.string() << "\n"
       << "Format: " << core::to_string(weights.format) << " (" << format_description(weights.format) << ")\n"
-      << "Model: SimFeatUp jbu_one upsampler";
+      << (one ? "Model: SimFeatUp jbu_one upsampler" : "Model: FeatUp jbu_stack upsampler");
     if (fixup != weights.tensors.end()) s << " for " << fixup->second.size(0) << "-wide CLIP features";
-    s << "\n";
+    s << "\n"
+      << (one ? "Layers: one JBU module with an 11 x 11 window, applied at each of the 4 x2 steps, then a 1x1 fix-up\n"
+              : "Layers: 4 independent JBU modules with 7 x 7 windows, one per x2 step, then a 1x1 fix-up\n");
     if (!prefix.empty()) s << "Tensor name prefix: " << prefix << "\n";
     if (!field("clip").empty())
         s << "Trained by segearth train for: " << field("clip") << " (CRC-32 " << field("clip_crc32") << ")\n";
@@ -125,9 +129,9 @@ std::string describe_file(const std::filesystem::path& path) {
         throw FileError(path.string() + ": no such file");
     if (!looks_like_weights(path)) return describe_raster(path);
     const auto weights = core::read_weights(path);
-    if (core::prefixes_of(weights.tensors, "visual.conv1.weight").empty() &&
-        !core::prefixes_of(weights.tensors, "up.range_temp").empty())
-        return describe_upsampler(weights);
+    const auto upsampler = core::find_upsampler_tensors(weights.tensors);
+    if (core::prefixes_of(weights.tensors, "visual.conv1.weight").empty() && upsampler)
+        return describe_upsampler(weights, *upsampler);
     return describe_model(path);
 }
 

@@ -289,15 +289,17 @@ SegmentReport run_segment(const SegmentOptions& o, const Progress& progress) {
     core::set_threads(o.threads > 0 ? o.threads : core::default_thread_count());
     Stopwatch clock;
     auto clip = core::load_clip(p.clip, p.device);
-    core::JbuOne upsampler{nullptr};
+    core::JbuUpsampler upsampler{nullptr};
     if (p.upsampling.kind == core::UpsamplerKind::simfeatup)
         upsampler = core::load_upsampler(p.upsampling.path, clip.info.config.embed_dim, p.device).model;
     report.load_seconds = clock.seconds();
     segearth::report(progress, 0.0);
     p.metadata["SEGEARTH_CLIP_CRC32"] = core::file_crc32(p.clip);
     p.metadata["SEGEARTH_CLIP_ARCHITECTURE"] = clip.info.config.name();
-    if (p.upsampling.kind == core::UpsamplerKind::simfeatup)
+    if (upsampler) {
         p.metadata["SEGEARTH_UPSAMPLER_CRC32"] = core::file_crc32(p.upsampling.path);
+        p.metadata["SEGEARTH_UPSAMPLER_ARCHITECTURE"] = core::to_string(upsampler->architecture());
+    }
     for (auto* r : rasters.all) r->set_metadata(p.metadata);
 
     clock.restart();

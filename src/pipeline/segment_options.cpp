@@ -21,7 +21,7 @@ void declare_model(options::OptionTable<SegmentOptions>& t) {
                  const auto& text = v.back();
                  if (text == "simfeatup")
                      throw UsageError("--upsampler simfeatup needs the weights: give --upsampler PATH (the authors' "
-                                      ".ckpt or a file from 'segearth train')");
+                                      "SimFeatUp .ckpt, FeatUp's jbu_stack .ckpt or a file from 'segearth train')");
                  if (text == "bilinear" || text == "none") o.upsampler = {core::upsampler_kinds().parse(text, "--upsampler"), ""};
                  else o.upsampler = {core::UpsamplerKind::simfeatup, text};
              },
@@ -32,8 +32,9 @@ void declare_model(options::OptionTable<SegmentOptions>& t) {
              })
         .value_name("PATH|bilinear|none")
         .input_path()
-        .help("SimFeatUp weights (the authors' .ckpt or a 'segearth train' file; default $SEGEARTH_UPSAMPLER), or "
-              "bilinear feature upsampling, or none (logits at the token grid, resized). Without weights: bilinear");
+        .help("upsampler weights: SimFeatUp (the authors' .ckpt or a 'segearth train' file) or FeatUp's jbu_stack "
+              ".ckpt (default $SEGEARTH_UPSAMPLER, then the SimFeatUp file in the data folders), or bilinear feature "
+              "upsampling, or none (logits at the token grid, resized). Without weights: bilinear");
     t.text("vocab", &SegmentOptions::vocab)
         .value_name("PATH")
         .input_path()
@@ -88,6 +89,7 @@ void declare_classes(options::OptionTable<SegmentOptions>& t) {
 
 void declare_input(options::OptionTable<SegmentOptions>& t) {
     t.include(geo::scene_read_option_table(), &SegmentOptions::read);
+    t.group("Windows");
     t.integer("window", [](auto& o) -> auto& { return o.streaming.window; })
         .value_name("PX")
         .unit("px")

@@ -48,6 +48,16 @@ TEST_CASE("info on upsamplers: the authors' checkpoint, a trained one and its tr
                           "\n") != std::string::npos);
 }
 
+TEST_CASE("info names the authors' FeatUp jbu_stack checkpoints") {
+    for (const std::string name : {"clip_jbu_stack_cocostuff.ckpt", "maskclip_jbu_stack_cocostuff.ckpt"}) {
+        const auto r = run_segearth({"info", segearth::test::shared_data_file("featup/" + name).string()});
+        CHECK(r.exit_code == 0);
+        CHECK(r.out.find("Format: lightning_checkpoint (PyTorch Lightning checkpoint)\n") != std::string::npos);
+        CHECK(r.out.find("Model: FeatUp jbu_stack upsampler for 512-wide CLIP features\n") != std::string::npos);
+        CHECK(r.out.find("Layers: 4 independent JBU modules with 7 x 7 windows") != std::string::npos);
+    }
+}
+
 TEST_CASE("info on a raster shows size, CRS and pixel size") {
     const auto r = run_segearth({"info", segearth::test::shared_data_file("oem_koeln_50.tif").string()});
     CHECK(r.exit_code == 0);

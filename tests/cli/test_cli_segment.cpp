@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -177,6 +178,33 @@ TEST_CASE("segment finds the authors' upsampler in the cache folder, and uses it
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
     CHECK_MESSAGE(r.err.find(released.string() + " serves OpenAI's ViT-B/16, not this ") != std::string::npos, r.err);
     CHECK(std::string(open(dir / "classes.tif")->GetMetadataItem("SEGEARTH_UPSAMPLER")) == "bilinear");
+}
+
+TEST_CASE("segment with the authors' FeatUp jbu_stack checkpoints: finite probabilities on the real tile") {
+    const auto dir = scratch_dir("cli_segment_featup");
+    const auto tile = segearth::test::shared_data_file("oem_koeln_50.tif");
+    for (const std::string name : {"clip_jbu_stack_cocostuff.ckpt", "maskclip_jbu_stack_cocostuff.ckpt"}) {
+        CAPTURE(name);
+        const auto up = segearth::test::shared_data_file("featup/" + name);
+        const auto r = run_segearth({"segment", tile.string(), (dir / "classes.tif").string(), "--classes",
+                                     "building,roof;road;tree;water", "--clip", fixture("tiny_clip_512.safetensors").string(),
+                                     "--upsampler", up.string(), "--long-side", "448", "--probabilities",
+                                     (dir / "p.tif").string(), "--text-cache", "-", "--overwrite", "-q"});
+        REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+        auto classes = open(dir / "classes.tif");
+        CHECK(std::string(classes->GetMetadataItem("SEGEARTH_UPSAMPLER_FILE")) == name);
+        CHECK(std::string(classes->GetMetadataItem("SEGEARTH_UPSAMPLER_ARCHITECTURE")) == "jbu_stack");
+        auto probabilities = open(dir / "p.tif");
+        REQUIRE(probabilities->GetRasterCount() == 4);
+        REQUIRE(probabilities->GetRasterXSize() == 1000);
+        std::vector<float> values(1000 * 1000);
+        for (int b = 1; b <= 4; ++b) {
+            REQUIRE(probabilities->GetRasterBand(b)->RasterIO(GF_Read, 0, 0, 1000, 1000, values.data(), 1000, 1000,
+                                                              GDT_Float32, 0, 0) == CE_None);
+            CHECK(std::all_of(values.begin(), values.end(), [](float v) { return std::isfinite(v) && v >= 0 && v <= 1; }));
+            CHECK(*std::max_element(values.begin(), values.end()) > *std::min_element(values.begin(), values.end()));
+        }
+    }
 }
 
 TEST_CASE("segment: working grid by --scale, output on it or on the input's grid - weights from the environment") {

@@ -41,8 +41,8 @@ TEST_CASE("one JBU step's kernels and output match the reference") {
     torch::NoGradGuard no_grad;
     const auto& features = e.at("features");
     const auto g = torch::adaptive_avg_pool2d(e.at("guidance"), {8, 8});
-    CHECK(relative_error(up->up->kernels(g), e.at("step1_kernels")) < tolerance);
-    CHECK(relative_error(up->up->forward(features, e.at("guidance")), e.at("step1")) < tolerance);
+    CHECK(relative_error(up->step(0)->kernels(g), e.at("step1_kernels")) < tolerance);
+    CHECK(relative_error(up->step(0)->forward(features, e.at("guidance")), e.at("step1")) < tolerance);
 }
 
 TEST_CASE("jbu_one upsamples x16 as the reference, square and non-square") {
@@ -64,13 +64,13 @@ TEST_CASE("the differentiable path (training) and the fused CPU inference path a
     const auto g = torch::adaptive_avg_pool2d(e.at("guidance_odd"), {2 * e.at("features_odd").size(2),
                                                                      2 * e.at("features_odd").size(3)});
     const auto differentiable = up->forward(e.at("features_odd"), e.at("guidance_odd"));
-    const auto differentiable_kernels = up->up->kernels(g);
+    const auto differentiable_kernels = up->step(0)->kernels(g);
     REQUIRE(differentiable.requires_grad());
     torch::NoGradGuard no_grad;
     const auto fused = up->forward(e.at("features_odd"), e.at("guidance_odd"));
     CHECK(fused.is_contiguous(torch::MemoryFormat::ChannelsLast));
     CHECK(relative_error(fused, differentiable) < 1e-5);
-    CHECK(relative_error(up->up->kernels(g), differentiable_kernels) < 1e-5);
+    CHECK(relative_error(up->step(0)->kernels(g), differentiable_kernels) < 1e-5);
 }
 
 TEST_CASE("the authors' Lightning checkpoint format loads only the upsampler") {
@@ -98,14 +98,15 @@ TEST_CASE("an upsampler trained for another feature width is refused with what t
 TEST_CASE("a file without an upsampler is refused") {
     const auto file = fixture("tiny_clip.safetensors");
     CHECK_THROWS_WITH_AS(load_upsampler(file, 32),
-                         (file.string() + ": not a SimFeatUp upsampler: no tensor named 'up.range_temp' (expected the "
-                                          "authors' jbu_one checkpoint or a file written by segearth train)")
+                         (file.string() + ": not an upsampler: no tensor named 'up.range_temp' or 'up1.range_temp' "
+                                          "(expected the authors' SimFeatUp jbu_one checkpoint, a FeatUp jbu_stack "
+                                          "checkpoint or a file written by segearth train)")
                              .c_str(),
                          segearth::FileError);
 }
 
 TEST_CASE("segearth's own upsampler files round-trip with their metadata") {
-    JbuOne original(48);
+    JbuUpsampler original(48);
     const auto file = segearth::test::scratch_dir("upsampler_file") / "up.safetensors";
     save_upsampler(file, original, {{"trained_on", "test"}});
     auto loaded = load_upsampler(file, 48);
@@ -119,7 +120,7 @@ TEST_CASE("segearth's own upsampler files round-trip with their metadata") {
 }
 
 TEST_CASE("gradients reach every upsampler parameter (training needs them)") {
-    JbuOne up(8);
+    JbuUpsampler up(8);
     up->train();
     const auto out = up->forward(torch::randn({1, 8, 3, 3}), torch::randn({1, 3, 48, 48}));
     out.square().mean().backward();
@@ -131,7 +132,7 @@ TEST_CASE("gradients reach every upsampler parameter (training needs them)") {
 }
 
 TEST_CASE("a source too small for the reflection padding is refused with the fix") {
-    JbuOne up(8);
+    JbuUpsampler up(8);
     torch::NoGradGuard no_grad;
     CHECK_THROWS_WITH_AS(up->forward(torch::randn({1, 8, 2, 2}), torch::randn({1, 3, 32, 32})),
                          doctest::Contains("the upsampler's reflection padding needs at least 6 x 6 pixels at each "

@@ -51,7 +51,7 @@ public:
 
 struct Model {
     core::ClipModel clip = core::load_clip(fixture("tiny_clip.safetensors")).model;
-    core::JbuOne up = core::load_upsampler(fixture("upsampler.safetensors"), 32).model;
+    core::JbuUpsampler up = core::load_upsampler(fixture("upsampler.safetensors"), 32).model;
     torch::Tensor text = F::normalize(torch::randn({4, 32}, torch::Generator(at::detail::createCPUGenerator(11))),
                                       F::NormalizeFuncOptions().dim(1));
     core::WindowSegmenter segmenter{clip, text, core::UpsamplerKind::simfeatup, up};

@@ -21,7 +21,7 @@ torch::Tensor resize_bilinear(const torch::Tensor& x, int64_t h, int64_t w) {
 
 }  // namespace
 
-WindowSegmenter::WindowSegmenter(ClipModel clip, torch::Tensor text_queries, UpsamplerKind kind, JbuOne upsampler,
+WindowSegmenter::WindowSegmenter(ClipModel clip, torch::Tensor text_queries, UpsamplerKind kind, JbuUpsampler upsampler,
                                  WindowSegmenterOptions options)
     : clip_(std::move(clip)), text_queries_(std::move(text_queries)), kind_(kind), upsampler_(std::move(upsampler)),
       options_(options) {

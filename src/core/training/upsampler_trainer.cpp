@@ -18,7 +18,7 @@ namespace F = torch::nn::functional;
 
 const std::string checkpoint_content = "simfeatup training checkpoint";
 
-std::vector<std::pair<std::string, torch::Tensor>> trainable_parameters(JbuOne& upsampler,
+std::vector<std::pair<std::string, torch::Tensor>> trainable_parameters(JbuUpsampler& upsampler,
                                                                         SimFeatUpObjective& objective) {
     std::vector<std::pair<std::string, torch::Tensor>> named;
     for (const auto& p : upsampler->named_parameters()) named.emplace_back("upsampler." + p.key(), p.value());
@@ -58,7 +58,7 @@ UpsamplerTrainer::UpsamplerTrainer(ClipModel clip, TrainerOptions options, const
     if (options_.projection_dim < 1) throw UsageError("the random projection needs at least 1 dimension");
     torch::manual_seed(options_.seed);  // the new networks' initial weights come from it too
     const int64_t dim = clip_->config().embed_dim;
-    upsampler_ = JbuOne(dim);
+    upsampler_ = JbuUpsampler(dim);
     objective_ = SimFeatUpObjective(dim, clip_->config().vision.patch_size);
     upsampler_->to(device_);
     objective_->to(device_);

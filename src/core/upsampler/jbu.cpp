@@ -33,7 +33,7 @@ torch::nn::Conv2d conv1x1(int64_t in, int64_t out) {
 
 }  // namespace
 
-JbuImpl::JbuImpl(int64_t guidance_channels, int64_t key_channels) {
+JbuImpl::JbuImpl(int64_t radius, int64_t guidance_channels, int64_t key_channels) : radius_(radius) {
     const int64_t taps = (2 * radius + 1) * (2 * radius + 1);
     range_temp = register_parameter("range_temp", torch::zeros({}));
     sigma_spatial = register_parameter("sigma_spatial", torch::ones({}));
@@ -46,14 +46,14 @@ JbuImpl::JbuImpl(int64_t guidance_channels, int64_t key_channels) {
 }
 
 torch::Tensor JbuImpl::kernels(const torch::Tensor& g) {
-    const int64_t side = 2 * radius + 1;
+    const int64_t side = 2 * radius_ + 1;
     const auto temperature = range_temp.exp().clamp(1e-4, 1e4);
     const auto spatial = spatial_kernel(sigma_spatial, side);
     const bool cpu_inference = !is_training() && !torch::GradMode::is_enabled() && g.device().is_cpu() &&
                                (g.scalar_type() == torch::kFloat || g.scalar_type() == torch::kDouble);
     if (cpu_inference) return pixel_major_kernels(g, temperature, spatial);
     const auto keys = range_proj->forward(g);
-    const auto range = torch::softmax(temperature * local_correlation(reflect_pad(keys, radius), keys), 1);
+    const auto range = torch::softmax(temperature * local_correlation(reflect_pad(keys, radius_), keys), 1);
     auto k = range * spatial;
     k = k / k.sum(1, true).clamp_min(1e-7);
     return k + 0.1 * fixup_proj->forward(torch::cat({k, g}, 1));  // not renormalised, as the reference
@@ -66,7 +66,7 @@ torch::Tensor JbuImpl::pixel_major_kernels(const torch::Tensor& g, const torch::
     torch::Tensor with_guidance = torch::empty({n, h, w, taps + gc}, g.options());  // [k, g] per pixel
     {
         const auto keys = range_proj->forward(guidance).contiguous();
-        const auto correlation = local_correlation(reflect_pad(keys, radius), keys);
+        const auto correlation = local_correlation(reflect_pad(keys, radius_), keys);
         const auto s = spatial.flatten().to(g.scalar_type()).contiguous();
         AT_DISPATCH_FLOATING_TYPES(g.scalar_type(), "normalised_range_kernel", [&] {
             detail::normalised_range_kernel_cpu<scalar_t>(
@@ -90,23 +90,34 @@ torch::Tensor JbuImpl::forward(const torch::Tensor& source, const torch::Tensor&
     return upsample_adaptive_conv(source, k);
 }
 
-JbuOneImpl::JbuOneImpl(int64_t feature_dim) : feature_dim_(feature_dim) {
-    up = register_module("up", Jbu());
+const char* to_string(JbuArchitecture architecture) {
+    return architecture == JbuArchitecture::one ? "jbu_one" : "jbu_stack";
+}
+
+JbuUpsamplerImpl::JbuUpsamplerImpl(int64_t feature_dim, JbuArchitecture architecture)
+    : feature_dim_(feature_dim), architecture_(architecture) {
+    if (architecture == JbuArchitecture::one) {
+        steps_.assign(4, register_module("up", Jbu(5)));
+    } else {
+        for (int i = 1; i <= 4; ++i) steps_.push_back(register_module("up" + std::to_string(i), Jbu(3)));
+    }
     fixup_proj = register_module("fixup_proj",
                                  torch::nn::Sequential(torch::nn::Dropout2d(0.2), conv1x1(feature_dim, feature_dim)));
 }
 
-torch::Tensor JbuOneImpl::forward(const torch::Tensor& features, const torch::Tensor& guidance) {
+torch::Tensor JbuUpsamplerImpl::forward(const torch::Tensor& features, const torch::Tensor& guidance) {
     TORCH_CHECK(features.dim() == 4 && features.size(1) == feature_dim_, "the upsampler expects (N, ", feature_dim_,
                 ", h, w) features, got ", features.sizes());
     // The final fix-up, U16 + 0.1 * conv1x1(dropout(U16)), mixes channels (and drops whole channels in
     // training) while every JBU step applies the same spatial weights to each channel. The two commute,
     // so the mixing runs on the 14 x 14 features instead of the 224 x 224 result: exactly the same
     // value (up to float rounding) for 1/256 of the 26 GFLOP the 512 x 512 conv costs at full size.
+    // (Each step's weights sum to 1 + the kernel fix-up's, not exactly 1, so only the conv's weight
+    // commutes; its bias is added at the end.)
     const auto& dropout = fixup_proj[0];
     const auto& conv = fixup_proj[1]->as<torch::nn::Conv2d>();
     auto u = features + 0.1 * F::conv2d(dropout->as<torch::nn::Dropout2d>()->forward(features), conv->weight);
-    for (int step = 0; step < 4; ++step) u = up->forward(u, guidance);
+    for (auto& step : steps_) u = step->forward(u, guidance);
     const auto bias = 0.1 * conv->bias.view({1, -1, 1, 1});
     // In place where no gradient is needed: u is 100 MB per 224 window.
     return torch::GradMode::is_enabled() ? u + bias : u.add_(bias);

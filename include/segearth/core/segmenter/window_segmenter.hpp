@@ -24,7 +24,7 @@ class WindowSegmenter {
 public:
     /// `text_queries` (Q, E), rows L2-normalised, on the model's device. `upsampler` is required
     /// exactly when `kind` is simfeatup; its feature width must be the model's embedding width.
-    WindowSegmenter(ClipModel clip, torch::Tensor text_queries, UpsamplerKind kind, JbuOne upsampler = nullptr,
+    WindowSegmenter(ClipModel clip, torch::Tensor text_queries, UpsamplerKind kind, JbuUpsampler upsampler = nullptr,
                     WindowSegmenterOptions options = {});
 
     /// Logits (N, Q, h, w) on the CPU, float32, for windows (N, 3, h, w) holding RGB in [0, 1] (any
@@ -48,7 +48,7 @@ private:
     ClipModel clip_;
     torch::Tensor text_queries_;
     UpsamplerKind kind_;
-    JbuOne upsampler_;
+    JbuUpsampler upsampler_;
     WindowSegmenterOptions options_;
     WindowTimings timings_;
 };

@@ -47,7 +47,7 @@ public:
 
     UpsamplingPreview preview(const torch::Tensor& image);
 
-    JbuOne& upsampler() { return upsampler_; }
+    JbuUpsampler& upsampler() { return upsampler_; }
     SimFeatUpObjective& objective() { return objective_; }
     int64_t steps_done() const { return optimizer_->steps(); }
     const TrainerOptions& options() const { return options_; }
@@ -72,7 +72,7 @@ private:
     ClipModel clip_;
     TrainerOptions options_;
     torch::Device device_;
-    JbuOne upsampler_{nullptr};
+    JbuUpsampler upsampler_{nullptr};
     SimFeatUpObjective objective_{nullptr};
     std::unique_ptr<NAdam> optimizer_;
     std::mt19937_64 jitter_rng_;

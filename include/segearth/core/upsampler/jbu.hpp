@@ -1,8 +1,10 @@
-// SimFeatUp's upsampler, "jbu_one" (METHOD.md 4): one joint bilateral upsampling module applied four
-// times with the same weights (x2 each), then a 1x1 fix-up. Parameter names are the authors', so their
-// checkpoint loads directly:
+// The joint bilateral upsamplers x16 of CLIP features, guided by the window image, in their two trained
+// forms: SimFeatUp's "jbu_one" (METHOD.md 4: one module with an 11 x 11 window applied four times with the
+// same weights) and FeatUp's "jbu_stack" (METHOD.md 4b: four independent modules with 7 x 7 windows),
+// each followed by the same 1x1 fix-up. Parameter names are the authors', so their checkpoints load
+// directly:
 //
-//   auto up = segearth::core::load_upsampler("simfeatup_vit_b16.ckpt", 512);
+//   auto up = segearth::core::load_upsampler("xclip_jbu_one_million_aid.ckpt", 512).model;
 //   torch::Tensor U = up->forward(F, window);   // F (N, 512, 14, 14), window (N, 3, 224, 224) -> (N, 512, 224, 224)
 #pragma once
 
@@ -10,18 +12,22 @@
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/pimpl.h>
 
+#include <vector>
+
 namespace segearth::core {
 
 /// One joint bilateral upsampling step: source (N, C, h, w) guided by an image -> (N, C, 2h, 2w).
 class JbuImpl : public torch::nn::Module {
 public:
-    static constexpr int64_t radius = 5;  ///< 11 x 11 window
-    explicit JbuImpl(int64_t guidance_channels = 3, int64_t key_channels = 32);
+    /// radius 5: jbu_one's 11 x 11 window; 3: jbu_stack's 7 x 7.
+    explicit JbuImpl(int64_t radius = 5, int64_t guidance_channels = 3, int64_t key_channels = 32);
+
+    int64_t radius() const { return radius_; }
 
     torch::Tensor forward(const torch::Tensor& source, const torch::Tensor& guidance);
 
-    /// The per-pixel kernels (N, 121, 2h, 2w) of one step, fix-up included (exposed for tests). For
-    /// inference on the CPU (eval mode, no gradient) laid out pixel-major: an (N, 2h, 2w, 121) tensor
+    /// The per-pixel kernels (N, taps, 2h, 2w) of one step, fix-up included (exposed for tests). For
+    /// inference on the CPU (eval mode, no gradient) laid out pixel-major: an (N, 2h, 2w, taps) tensor
     /// seen through a permuted view, the layout the fused upsample_adaptive_conv reads.
     torch::Tensor kernels(const torch::Tensor& guidance_small);
 
@@ -34,25 +40,39 @@ private:
     // convolutions as two matrix products over the pixels, with fewer full-size temporaries.
     torch::Tensor pixel_major_kernels(const torch::Tensor& g, const torch::Tensor& temperature,
                                       const torch::Tensor& spatial);
+
+    int64_t radius_;
 };
 TORCH_MODULE(Jbu);
 
-/// The "jbu_one" upsampler: Jbu x 4 (shared weights), then U + 0.1 * conv1x1(U).
-class JbuOneImpl : public torch::nn::Module {
+enum class JbuArchitecture {
+    one,    ///< SimFeatUp: module "up" (radius 5) applied at every step
+    stack,  ///< FeatUp: modules "up1" .. "up4" (radius 3), one per step
+};
+
+/// "jbu_one" or "jbu_stack", the names the authors' configurations use.
+const char* to_string(JbuArchitecture architecture);
+
+/// Four x2 JBU steps (the architecture says which modules), then U + 0.1 * conv1x1(U).
+class JbuUpsamplerImpl : public torch::nn::Module {
 public:
-    explicit JbuOneImpl(int64_t feature_dim = 512);
+    explicit JbuUpsamplerImpl(int64_t feature_dim = 512, JbuArchitecture architecture = JbuArchitecture::one);
 
     /// features (N, C, h, w), guidance: the normalised window (N, 3, H, W) -> (N, C, 16h, 16w).
     torch::Tensor forward(const torch::Tensor& features, const torch::Tensor& guidance);
 
     int64_t feature_dim() const { return feature_dim_; }
+    JbuArchitecture architecture() const { return architecture_; }
+    /// The module of x2 step `index` (0..3): the same one four times in jbu_one.
+    Jbu& step(size_t index) { return steps_.at(index); }
 
-    Jbu up{nullptr};
     torch::nn::Sequential fixup_proj{nullptr};
 
 private:
     int64_t feature_dim_;
+    JbuArchitecture architecture_;
+    std::vector<Jbu> steps_;
 };
-TORCH_MODULE(JbuOne);
+TORCH_MODULE(JbuUpsampler);
 
 }  // namespace segearth::core
