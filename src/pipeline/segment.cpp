@@ -23,6 +23,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <sstream>
 
 namespace segearth::pipeline {
@@ -279,41 +280,57 @@ Rasters create_rasters(const SegmentOptions& o, const SegmentPlan& p, OutputSet&
     return r;
 }
 
-SegmentReport run_segment(const SegmentOptions& o, const Progress& progress) {
-    SegmentReport report;
-    auto p = plan(o, report);
-    OutputSet outputs;  // destroyed unpublished on any error: every temporary file goes with it
-    auto rasters = create_rasters(o, p, outputs);
+// The models of a run, loaded once for every scene it segments.
+struct LoadedModels {
+    core::LoadedClip clip;
+    core::JbuUpsampler upsampler{nullptr};
+    torch::Tensor text;
+    std::map<std::string, std::string> metadata;  ///< what the files are (CRC-32s, architectures)
+    double load_seconds = 0, text_seconds = 0;
+};
 
-    // Load.
+LoadedModels load_models(const SegmentOptions& o, const SegmentPlan& p, const Progress& progress) {
+    LoadedModels m;
     core::set_threads(o.threads > 0 ? o.threads : core::default_thread_count());
     Stopwatch clock;
-    auto clip = core::load_clip(p.clip, p.device);
-    core::JbuUpsampler upsampler{nullptr};
+    m.clip = core::load_clip(p.clip, p.device);
     if (p.upsampling.kind == core::UpsamplerKind::simfeatup)
-        upsampler = core::load_upsampler(p.upsampling.path, clip.info.config.embed_dim, p.device).model;
-    report.load_seconds = clock.seconds();
+        m.upsampler = core::load_upsampler(p.upsampling.path, m.clip.info.config.embed_dim, p.device).model;
+    m.load_seconds = clock.seconds();
     segearth::report(progress, 0.0);
-    p.metadata["SEGEARTH_CLIP_CRC32"] = core::file_crc32(p.clip);
-    p.metadata["SEGEARTH_CLIP_ARCHITECTURE"] = clip.info.config.name();
-    if (upsampler) {
-        p.metadata["SEGEARTH_UPSAMPLER_CRC32"] = core::file_crc32(p.upsampling.path);
-        p.metadata["SEGEARTH_UPSAMPLER_ARCHITECTURE"] = core::to_string(upsampler->architecture());
+    m.metadata["SEGEARTH_CLIP_CRC32"] = core::file_crc32(p.clip);
+    m.metadata["SEGEARTH_CLIP_ARCHITECTURE"] = m.clip.info.config.name();
+    if (m.upsampler) {
+        m.metadata["SEGEARTH_UPSAMPLER_CRC32"] = core::file_crc32(p.upsampling.path);
+        m.metadata["SEGEARTH_UPSAMPLER_ARCHITECTURE"] = core::to_string(m.upsampler->architecture());
     }
-    for (auto* r : rasters.all) r->set_metadata(p.metadata);
 
     clock.restart();
     const core::Tokenizer tokenizer(p.vocab);
     const fs::path cache = o.text_cache_dir == "-" ? fs::path()
                            : o.text_cache_dir.empty() ? core::user_cache_dir()
                                                       : fs::path(o.text_cache_dir);
-    core::TextQueryEncoder encoder(clip.model, tokenizer, core::read_templates(p.templates), cache);
-    const auto text = encoder.encode(p.classes.vocabulary.query_names());
-    report.text_seconds = clock.seconds();
+    core::TextQueryEncoder encoder(m.clip.model, tokenizer, core::read_templates(p.templates), cache);
+    m.text = encoder.encode(p.classes.vocabulary.query_names());
+    m.text_seconds = clock.seconds();
     segearth::report(progress, 0.0);
+    return m;
+}
+
+// One scene through the loaded models: the outputs created under temporary names (before the
+// models load, on the first scene), streamed, finished and published together.
+void run_scene(const SegmentOptions& o, SegmentPlan& p, std::optional<LoadedModels>& models, SegmentReport& report,
+               const Progress& progress) {
+    OutputSet outputs;  // destroyed unpublished on any error: every temporary file goes with it
+    auto rasters = create_rasters(o, p, outputs);
+    if (!models) models = load_models(o, p, progress);
+    report.load_seconds = models->load_seconds, report.text_seconds = models->text_seconds;
+    for (const auto& [key, value] : models->metadata) p.metadata[key] = value;
+    for (auto* r : rasters.all) r->set_metadata(p.metadata);
 
     // Run.
-    core::WindowSegmenter segmenter(clip.model, text, p.upsampling.kind, upsampler, {o.attention, p.classes.cls_lambda});
+    core::WindowSegmenter segmenter(models->clip.model, models->text, p.upsampling.kind, models->upsampler,
+                                    {o.attention, p.classes.cls_lambda});
     auto streaming = o.streaming;
     streaming.output_width = report.output_width;
     streaming.output_height = report.output_height;
@@ -338,13 +355,35 @@ SegmentReport run_segment(const SegmentOptions& o, const Progress& progress) {
     }
     outputs.publish();
     report.stats.write_seconds += writing.seconds();
-    return report;
 }
 
 }  // namespace
 
 SegmentReport segment(const SegmentOptions& options, const Progress& progress) {
-    return with_project_errors([&] { return run_segment(options, progress); });
+    return with_project_errors([&] {
+        SegmentReport report;
+        auto p = plan(options, report);
+        std::optional<LoadedModels> models;
+        run_scene(options, p, models, report, progress);
+        return report;
+    });
+}
+
+void segment_scenes(const SegmentOptions& base, const std::vector<SceneJob>& scenes,
+                    const std::function<void(size_t, const SegmentReport&)>& after, const Progress& progress) {
+    with_project_errors([&] {
+        std::optional<LoadedModels> models;
+        for (size_t i = 0; i < scenes.size(); ++i) {
+            auto o = base;
+            o.input = scenes[i].input;
+            o.output = scenes[i].output;
+            SegmentReport report;
+            auto p = plan(o, report);
+            run_scene(o, p, models, report, progress);
+            after(i, report);
+        }
+        return 0;
+    });
 }
 
 }  // namespace segearth::pipeline

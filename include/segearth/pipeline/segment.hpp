@@ -13,8 +13,10 @@
 #include <segearth/pipeline/streaming_options.hpp>
 #include <segearth/progress.hpp>
 
+#include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace segearth::pipeline {
 
@@ -32,5 +34,17 @@ struct SegmentReport {
 /// files), publish (all outputs renamed together, only when all are complete, vectors included).
 /// Throws UsageError, FileError or Cancelled; on any error no output file is left behind.
 SegmentReport segment(const SegmentOptions& options, const Progress& progress = {});
+
+/// One scene of segment_scenes: its INPUT and OUTPUT.
+struct SceneJob {
+    std::string input, output;
+};
+
+/// segment() for many scenes with the models loaded and the class texts encoded once: `base` gives
+/// every option but INPUT and OUTPUT. Each scene is planned, run and published in turn (the same
+/// rules as segment()), then `after(index, report)` runs; an error in any stops the loop (the scenes
+/// already published stay).
+void segment_scenes(const SegmentOptions& base, const std::vector<SceneJob>& scenes,
+                    const std::function<void(size_t, const SegmentReport&)>& after, const Progress& progress = {});
 
 }  // namespace segearth::pipeline

@@ -43,7 +43,11 @@ int64_t WindowSegmenter::patch_size() const { return clip_->config().vision.patc
 
 torch::Device WindowSegmenter::device() const { return clip_->visual->proj.device(); }
 
-int64_t WindowSegmenter::minimum_side() const { return kind_ == UpsamplerKind::simfeatup ? 3 * patch_size() : patch_size(); }
+// The first x2 step's reflection padding by r needs more than r pixels, i.e. r / 2 + 1 tokens.
+int64_t WindowSegmenter::minimum_side() const {
+    if (kind_ != UpsamplerKind::simfeatup) return patch_size();
+    return (upsampler_->step(0)->radius() / 2 + 1) * patch_size();
+}
 
 torch::Tensor WindowSegmenter::logits(const torch::Tensor& windows) {
     TORCH_CHECK(windows.dim() == 4 && windows.size(1) == 3, "windows must be (N, 3, h, w), got ", windows.sizes());

@@ -38,8 +38,9 @@ public:
     const WindowSegmenterOptions& options() const { return options_; }
     const WindowTimings& timings() const { return timings_; }
 
-    /// Smallest window side the upsampler accepts: its 11 x 11 reflect-padded window needs at least
-    /// 3 tokens (6 pixels after the first x2 step). Smaller windows are padded up to it.
+    /// Smallest window side the upsampler accepts: jbu_one's 11 x 11 reflect-padded window needs at
+    /// least 3 tokens (6 pixels after the first x2 step), jbu_stack's 7 x 7 one 2. Smaller windows are
+    /// padded up to it.
     int64_t minimum_side() const;
 
 private:

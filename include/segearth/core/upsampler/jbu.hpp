@@ -65,6 +65,7 @@ public:
     JbuArchitecture architecture() const { return architecture_; }
     /// The module of x2 step `index` (0..3): the same one four times in jbu_one.
     Jbu& step(size_t index) { return steps_.at(index); }
+    const Jbu& step(size_t index) const { return steps_.at(index); }
 
     torch::nn::Sequential fixup_proj{nullptr};
 
