@@ -2,6 +2,7 @@
 // (0 ok, 1 failure, 2 usage error, 130 cancelled).
 #include "cli_progress.hpp"
 #include "command_eval.hpp"
+#include "command_eval_dataset.hpp"
 #include "command_info.hpp"
 #include "command_segment.hpp"
 #include "command_train.hpp"
@@ -23,7 +24,8 @@ using segearth::cli::Command;
 
 const std::vector<const Command*>& commands() {
     static const std::vector<const Command*> all{&segearth::cli::segment_command, &segearth::cli::vectorize_command,
-                                                 &segearth::cli::eval_command, &segearth::cli::train_command,
+                                                 &segearth::cli::eval_command, &segearth::cli::eval_dataset_command,
+                                                 &segearth::cli::train_command,
                                                  &segearth::cli::info_command};
     return all;
 }
@@ -31,7 +33,7 @@ const std::vector<const Command*>& commands() {
 void print_usage(std::ostream& out) {
     out << "Usage: segearth <command> [options] <inputs> <output>\n\nCommands:\n";
     for (const auto* c : commands())
-        out << "  " << c->name << std::string(12 - std::string(c->name).size(), ' ') << c->summary << "\n";
+        out << "  " << c->name << std::string(14 - std::string(c->name).size(), ' ') << c->summary << "\n";
     out << "\nRun 'segearth <command> --help' for a command's options.\n";
 }
 

@@ -42,6 +42,11 @@ private:
     int slot_ = -1;  // in the registry remove_temporaries_now() empties
 };
 
+/// Writes `text` to `path` through a TemporaryOutput (suffix as there) and publishes it: a report,
+/// a CSV, a JSON file never appears half-written. Throws write_error's FileError when the write
+/// fails (a full disk named as such), UsageError as publish(replace).
+void write_text_output(const std::string& path, const std::string& text, bool replace, const std::string& suffix = {});
+
 /// Unlinks every temporary file that is neither published nor discarded yet (and the sidecars GDAL
 /// and SQLite write beside them), for a process that must end now: async-signal-safe, so the
 /// handler of a second Ctrl-C can call it before _exit.

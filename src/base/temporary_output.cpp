@@ -1,13 +1,15 @@
 #include <segearth/temporary_output.hpp>
 
 #include <segearth/error.hpp>
+#include <segearth/write_error.hpp>
 
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstring>
-
 #include <filesystem>
+#include <fstream>
 
 namespace segearth {
 
@@ -99,6 +101,17 @@ void TemporaryOutput::publish(bool replace) {
     published_ = true;
     unregister_temporary(slot_);
     slot_ = -1;
+}
+
+void write_text_output(const std::string& path, const std::string& text, bool replace, const std::string& suffix) {
+    TemporaryOutput file(path, suffix);
+    {
+        std::ofstream out(file.temporary(), std::ios::trunc | std::ios::binary);
+        out << text;
+        out.close();
+        if (!out) throw write_error(path, "write", std::strerror(errno));
+    }
+    file.publish(replace);
 }
 
 }  // namespace segearth

@@ -59,6 +59,7 @@ ClassSetup load_classes(const ClassRequest& request) {
         setup.cls_lambda = preset.cls_lambda.value_or(setup.cls_lambda);
         setup.reduce_zero_label = preset.reduce_zero_label.value_or(false);
         setup.colours = std::move(preset.colours);
+        setup.paper_scores = std::move(preset.paper_scores);
         setup.source = "preset " + request.preset;
     }
     if (request.prob_threshold) setup.prob_threshold = *request.prob_threshold;

@@ -39,6 +39,11 @@ std::string json_preset(const std::string& name, const PresetSettings& p, const 
       << indent << "  \"bg_index\": " << p.bg_index() << ",\n"
       << indent << "  \"cls_lambda\": " << options::format_number(p.cls_lambda()) << ",\n"
       << indent << "  \"reduce_zero_label\": " << (p.reduce_zero_label() ? "true" : "false") << ",\n"
+      << indent << "  \"paper_scores\": {";
+    for (auto it = p.file.paper_scores.begin(); it != p.file.paper_scores.end(); ++it)
+        s << (it == p.file.paper_scores.begin() ? "" : ", ") << "\"" << it->first
+          << "\": " << options::format_number(it->second);
+    s << "},\n"
       << indent << "  \"colours\": [";
     for (size_t i = 0; i < p.file.colours.size(); ++i) {
         const auto& c = p.file.colours[i];
@@ -69,6 +74,9 @@ std::string describe_preset(const std::string& name, bool json) {
       << "Ground truth labels: "
       << (p.reduce_zero_label() ? "reduce-zero-label (0 is ignored, the others count from 1)" : "as the classes")
       << "\n";
+    for (const auto& [side, score] : p.file.paper_scores)
+        s << "Paper's " << (classes.size() == 2 ? "foreground IoU" : "mIoU") << " at long side " << side << ": "
+          << options::format_number(score) << " %\n";
     return s.str();
 }
 

@@ -157,6 +157,20 @@ void declare_running(options::OptionTable<SegmentOptions>& t) {
         .help("where text embeddings are cached ('-' for none; default: the user cache folder)");
 }
 
+options::OptionTable<SegmentOptions> make_scene_table() {
+    options::OptionTable<SegmentOptions> t;
+    declare_model(t);
+    declare_classes(t);
+    declare_input(t);
+    return t;
+}
+
+options::OptionTable<SegmentOptions> make_running_table() {
+    options::OptionTable<SegmentOptions> t;
+    declare_running(t);
+    return t;
+}
+
 options::Command<SegmentOptions> make_command() {
     options::Command<SegmentOptions> c{
         "segment",
@@ -171,11 +185,9 @@ options::Command<SegmentOptions> make_command() {
         .help("the scene: any raster GDAL reads");
     t.text("output", &SegmentOptions::output).positional().required().value_name("OUTPUT").output_path()
         .help("the class raster");
-    declare_model(t);
-    declare_classes(t);
-    declare_input(t);
+    t.include(segment_scene_option_table(), [](auto& o) -> auto& { return o; });
     declare_output(t);
-    declare_running(t);
+    t.include(segment_running_option_table(), [](auto& o) -> auto& { return o; });
     return c;
 }
 
@@ -184,6 +196,16 @@ options::Command<SegmentOptions> make_command() {
 const options::EnumNames<OutputGrid>& output_grids() {
     static const options::EnumNames<OutputGrid> names{{OutputGrid::native, "native"}, {OutputGrid::working, "working"}};
     return names;
+}
+
+const options::OptionTable<SegmentOptions>& segment_scene_option_table() {
+    static const auto table = make_scene_table();
+    return table;
+}
+
+const options::OptionTable<SegmentOptions>& segment_running_option_table() {
+    static const auto table = make_running_table();
+    return table;
 }
 
 const options::Command<SegmentOptions>& segment_command() {

@@ -101,13 +101,7 @@ void truncate_log_after(const std::string& path, int64_t step) {
     for (bool header = true; std::getline(in, line); header = false)
         if (header || std::atoll(line.c_str()) <= step) kept += line + "\n";
     in.close();
-    TemporaryOutput rewritten(path, ".csv");
-    {
-        std::ofstream out(rewritten.temporary(), std::ios::trunc);
-        out << kept;
-        if (!out) throw write_error(path, "rewrite the training log", std::strerror(errno));
-    }
-    rewritten.publish(true);
+    write_text_output(path, kept, true, ".csv");
 }
 
 class CsvLog {

@@ -2,6 +2,7 @@
 // a caller of the library (a GUI plugin, the eval code) needs no torch headers for the pipeline's
 // public API. A header that pulls in torch fails this compile.
 #include <segearth/error.hpp>
+#include <segearth/geo/evaluate.hpp>
 #include <segearth/geo/output_raster.hpp>
 #include <segearth/geo/raster_info.hpp>
 #include <segearth/geo/scene_reader.hpp>
@@ -12,6 +13,7 @@
 #include <segearth/output_set.hpp>
 #include <segearth/pipeline/class_setup.hpp>
 #include <segearth/pipeline/device.hpp>
+#include <segearth/pipeline/evaluate_dataset.hpp>
 #include <segearth/pipeline/info.hpp>
 #include <segearth/pipeline/segment.hpp>
 #include <segearth/pipeline/segment_options.hpp>

@@ -19,6 +19,7 @@ BASE = {
     "segment": ["in.tif", "out.tif", "--classes", "a;b"],
     "vectorize": ["classes.tif", "out.gpkg"],
     "train": ["--images", "tiles", "--out", "up.safetensors"],
+    "eval-dataset": ["--images", "images", "--labels", "labels", "--preset", "openearthmap"],
 }
 
 

@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 namespace fs = std::filesystem;
 using segearth::core::read_preset;
@@ -75,7 +76,12 @@ TEST_CASE("the paper's 17 dataset presets hold METHOD.md 6's settings") {
         CHECK(*p.cls_lambda == e.lambda);
         CHECK(*p.reduce_zero_label == e.reduce_zero_label);
         CHECK_FALSE(p.description.empty());
+        CHECK(p.paper_scores.count(448) == 1);  // every dataset has a 448 row in Table 1 or 2
     }
+    // The paper's numbers, spot-checked: Table 1 (mIoU) and Table 2 (IoU, 448 and 896 rows).
+    CHECK(read_preset(dir / "openearthmap.txt").paper_scores == std::map<int64_t, double>{{448, 40.3}});
+    CHECK(read_preset(dir / "inria.txt").paper_scores == std::map<int64_t, double>{{448, 44.6}, {896, 48.9}});
+    CHECK(read_preset(dir / "whu-sat2.txt").paper_scores == std::map<int64_t, double>{{448, 28.4}});
     // Spot checks of Table 7's names and synonyms.
     CHECK(read_preset(dir / "isaid.txt").vocabulary.classes[14][0] == "plane");
     CHECK(read_preset(dir / "potsdam.txt").vocabulary.classes[5] == std::vector<std::string>{"clutter", "background"});
@@ -84,7 +90,7 @@ TEST_CASE("the paper's 17 dataset presets hold METHOD.md 6's settings") {
 
 TEST_CASE("a preset's directives are read, and a class file without them is a preset too") {
     const auto p = read_preset(preset_with("ok", "# comment\n# more\n#: prob-threshold 0.25\n#: bg-index 1\n"
-                                                 "#: cls-lambda 0\n#: reduce-zero-label yes\n"
+                                                 "#: cls-lambda 0\n#: reduce-zero-label yes\n#: paper-score 896=12.5 448=1\n"
                                                  "#: colours 1,2,3 4,5,6\nwater,river\nland\n"));
     CHECK(p.description == "comment");
     CHECK(*p.cls_lambda == 0.0);
@@ -92,6 +98,7 @@ TEST_CASE("a preset's directives are read, and a class file without them is a pr
     CHECK(p.vocabulary.classes.size() == 2);
     CHECK(*p.prob_threshold == 0.25);
     CHECK(*p.bg_index == 1);
+    CHECK(p.paper_scores == std::map<int64_t, double>{{448, 1.0}, {896, 12.5}});
     REQUIRE(p.colours.size() == 2);
     CHECK(p.colours[1] == std::array<uint8_t, 3>{4, 5, 6});
     const auto plain = read_preset(preset_with("plain", "a\nb\n"));
@@ -118,7 +125,14 @@ TEST_CASE("malformed directives are refused naming the file and line") {
         {"#: colours 1,2,3,4\na\nb\n", ":1: colour '1,2,3,4' is not R,G,B with values 0..255"},
         {"#: bg-index 0\n#: bg-index 1\na\nb\n", ":2: '#: bg-index' is given twice"},
         {"#: threshold 0.5\na\nb\n",
-         ":1: unknown directive '#: threshold' (known: prob-threshold, bg-index, cls-lambda, reduce-zero-label, colours)"},
+         ":1: unknown directive '#: threshold' (known: prob-threshold, bg-index, cls-lambda, reduce-zero-label, colours, "
+         "paper-score)"},
+        {"#: paper-score 40.3\na\nb\n", ":1: '#: paper-score' takes LONG_SIDE=PERCENT pairs, e.g. 448=40.3 (got '40.3')"},
+        {"#: paper-score 448=140\na\nb\n", ":1: '#: paper-score' takes LONG_SIDE=PERCENT pairs, e.g. 448=40.3 (got '448=140')"},
+        {"#: paper-score 448=nan\na\nb\n", ":1: '#: paper-score' takes LONG_SIDE=PERCENT pairs, e.g. 448=40.3 (got '448=nan')"},
+        {"#: paper-score 448=4x\na\nb\n", ":1: '#: paper-score' takes LONG_SIDE=PERCENT pairs, e.g. 448=40.3 (got '448=4x')"},
+        {"#: paper-score 448=1 448=2\na\nb\n", ":1: '#: paper-score' gives long side 448 twice"},
+        {"#: paper-score\na\nb\n", ":1: '#: paper-score' takes LONG_SIDE=PERCENT pairs, e.g. 448=40.3"},
         {"#: cls-lambda nan\na\nb\n", ":1: '#: cls-lambda' takes one finite number"},
         {"#: cls-lambda -0.3 x\na\nb\n", ":1: '#: cls-lambda' takes one finite number"},
         {"#: reduce-zero-label maybe\na\nb\n", ":1: '#: reduce-zero-label' takes one yes or no"},

@@ -18,6 +18,7 @@
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <vector>
 
@@ -31,6 +32,9 @@ struct PresetFile {
     std::optional<double> cls_lambda;             ///< "#: cls-lambda L", finite (METHOD.md 5)
     std::optional<bool> reduce_zero_label;        ///< "#: reduce-zero-label yes|no" (the ground truth's labels)
     std::vector<std::array<uint8_t, 3>> colours;  ///< "#: colours R,G,B ...", at most one per class
+    /// "#: paper-score 448=40.3 896=49.9": the paper's score for the dataset (Table 1's mIoU, or Table
+    /// 2's foreground IoU for two classes), in percent, by the working grid's long side.
+    std::map<int64_t, double> paper_scores;
 };
 
 /// Throws FileError naming the file and line for anything it cannot take: an unknown directive, a

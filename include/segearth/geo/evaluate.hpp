@@ -56,6 +56,12 @@ void validate(const EvaluateOptions& options);
 /// Throws UsageError / FileError naming the raster, class or option at fault.
 EvaluationReport evaluate(const EvaluateOptions& options, const Progress& progress = {});
 
+/// The scores of a confusion matrix [ground truth][prediction] over the classes `names`, in the same
+/// way evaluate() scores (a dataset's matrices summed, for one mIoU over all its pixels);
+/// `background` names the background class for the foreground IoU of two classes.
+EvaluationReport score_confusion(const std::vector<std::string>& names, std::vector<std::vector<int64_t>> confusion,
+                                 int background);
+
 /// The report as a table (per class IoU, precision, recall, F1, ground-truth pixels; then mIoU,
 /// pixel accuracy, foreground IoU), and as JSON (keys miou, pixel_accuracy, foreground_iou where it
 /// applies, classes: [{name, iou, precision, recall, f1, gt_pixels}], confusion; fractions in [0, 1],

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,7 @@ struct ClassSetup {
     double cls_lambda = -0.3;        ///< METHOD.md 5; a preset may set another (xBD: 0)
     bool reduce_zero_label = false;  ///< how the preset's dataset numbers its ground truth (eval)
     std::vector<std::array<uint8_t, 3>> colours;  ///< one per class
+    std::map<int64_t, double> paper_scores;      ///< a dataset preset's paper numbers (percent, by long side)
     std::string source;                          ///< "--classes", the file, or "preset landcover"
 };
 

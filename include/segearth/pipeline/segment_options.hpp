@@ -53,6 +53,11 @@ struct SegmentOptions {
 /// The command, its texts and its options table.
 const options::Command<SegmentOptions>& segment_command();
 
+/// Parts of segment's table that eval-dataset shares: how a scene is segmented (model, classes,
+/// input, windows), and how the work runs (device, threads, batch, memory, text cache).
+const options::OptionTable<SegmentOptions>& segment_scene_option_table();
+const options::OptionTable<SegmentOptions>& segment_running_option_table();
+
 /// Every check that needs no file: the declared ranges and choices, then the rules between options.
 /// Throws UsageError naming the flag, with the CLI's own words.
 void validate(const SegmentOptions& options);

@@ -76,9 +76,25 @@ PresetFile read_preset(const std::filesystem::path& file) {
             if (static_cast<int64_t>(preset.colours.size()) > classes)
                 throw FileError(where + ": " + std::to_string(preset.colours.size()) + " colours for " +
                                 std::to_string(classes) + " classes");
+        } else if (key == "paper-score") {
+            for (std::string pair; words >> pair;) {
+                std::istringstream in(pair);
+                int64_t side = 0;
+                char equals = 0;
+                double score = -1;
+                std::string rest;
+                if (!(in >> side >> equals >> score) || equals != '=' || (in >> rest) || side < 1 ||
+                    !std::isfinite(score) || score < 0 || score > 100)
+                    throw FileError(where + ": '#: paper-score' takes LONG_SIDE=PERCENT pairs, e.g. 448=40.3 (got '" +
+                                    pair + "')");
+                if (!preset.paper_scores.emplace(side, score).second)
+                    throw FileError(where + ": '#: paper-score' gives long side " + std::to_string(side) + " twice");
+            }
+            if (preset.paper_scores.empty())
+                throw FileError(where + ": '#: paper-score' takes LONG_SIDE=PERCENT pairs, e.g. 448=40.3");
         } else {
             throw FileError(where + ": unknown directive '#: " + key +
-                            "' (known: prob-threshold, bg-index, cls-lambda, reduce-zero-label, colours)");
+                            "' (known: prob-threshold, bg-index, cls-lambda, reduce-zero-label, colours, paper-score)");
         }
     }
     return preset;

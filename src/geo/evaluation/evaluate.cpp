@@ -10,13 +10,9 @@
 #include <segearth/output_safety.hpp>
 #include <segearth/stopwatch.hpp>
 #include <segearth/temporary_output.hpp>
-#include <segearth/write_error.hpp>
 
 #include <array>
-#include <cerrno>
 #include <cmath>
-#include <cstring>
-#include <fstream>
 #include <map>
 #include <set>
 
@@ -204,16 +200,7 @@ EvaluationReport evaluate(const EvaluateOptions& o, const Progress& progress) {
     score(report, names, pred.background);
     report.seconds = started.seconds();
 
-    if (!o.json.empty()) {
-        TemporaryOutput file(o.json, ".json");
-        {
-            std::ofstream out(file.temporary(), std::ios::trunc);
-            out << evaluation_json(report);
-            out.close();
-            if (!out) throw write_error(o.json, "write", std::strerror(errno));
-        }
-        file.publish(o.overwrite);
-    }
+    if (!o.json.empty()) write_text_output(o.json, evaluation_json(report), o.overwrite, ".json");
     return report;
 }
 

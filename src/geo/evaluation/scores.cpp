@@ -2,6 +2,7 @@
 // present; pixel accuracy; the foreground IoU of a two-class problem. And the report's two forms.
 #include "evaluation/scores.hpp"
 
+#include <segearth/error.hpp>
 #include <segearth/json_text.hpp>
 #include <segearth/options/option_info.hpp>
 
@@ -41,6 +42,17 @@ void score(EvaluationReport& r, const std::vector<std::string>& names, int backg
     }
     r.miou = present ? iou_sum / present : 0.0;
     if (k == 2 && background >= 0 && background < 2) r.foreground_iou = r.classes[1 - background].iou;
+}
+
+EvaluationReport score_confusion(const std::vector<std::string>& names, std::vector<std::vector<int64_t>> confusion,
+                                 int background) {
+    if (confusion.size() != names.size())
+        throw Error("internal error: a confusion matrix of " + std::to_string(confusion.size()) + " rows for " +
+                    std::to_string(names.size()) + " classes");
+    EvaluationReport r;
+    r.confusion = std::move(confusion);
+    score(r, names, background);
+    return r;
 }
 
 namespace {
