@@ -7,6 +7,8 @@ packages=(
   libtorch-dev zlib1g-dev
   libgdal-dev gdal-bin libproj-dev libgeos-dev libtbb-dev libboost-program-options-dev
   doctest-dev
+  # eval --confusion-png draws its labelled picture with cairo, in DejaVu Sans.
+  libcairo2-dev fonts-dejavu-core
   # OpenBLAS makes libtorch's matmuls ~10x faster than the reference BLAS; libblas3 (the reference)
   # stays installed so the tests can check OpenBLAS's results against it.
   libopenblas0-openmp libblas3

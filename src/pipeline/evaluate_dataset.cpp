@@ -182,11 +182,11 @@ DatasetReport run(const EvaluateDatasetOptions& o, const Progress& progress) {
                          (images.empty() ? " (the folder holds no raster files)" : ""));
 
     // Outputs: the reports and the cache never land on an input.
-    std::vector<NamedPath> outputs{{"--csv", o.csv}, {"--json", o.json}};
+    std::vector<NamedPath> outputs{{"--csv", o.csv}, {"--json", o.json}, {"--confusion-png", o.confusion_png}};
     std::vector<NamedPath> inputs;
     for (const auto& [image, label] : pairs) inputs.push_back({"an image", image}), inputs.push_back({"a label", label});
     refuse_outputs_onto_inputs(outputs, inputs);
-    for (const auto& [flag, path] : {std::pair{"--csv", &o.csv}, {"--json", &o.json}})
+    for (const auto& [flag, path] : {std::pair{"--csv", &o.csv}, {"--json", &o.json}, {"--confusion-png", &o.confusion_png}})
         if (!path->empty()) geo::check_output_path(*path, o.overwrite, flag);
     for (const auto& dir : {o.images, o.labels})
         if (!o.cache.empty() && same_file(o.cache, dir))
@@ -283,6 +283,7 @@ DatasetReport run(const EvaluateDatasetOptions& o, const Progress& progress) {
 
     if (!o.csv.empty()) write_text_output(o.csv, csv_report(report), o.overwrite, ".csv");
     if (!o.json.empty()) write_text_output(o.json, dataset_json(report), o.overwrite, ".json");
+    if (!o.confusion_png.empty()) geo::write_confusion_png(report.total, o.confusion_png, o.overwrite);
     return report;
 }
 

@@ -35,7 +35,12 @@ options::Command<EvaluateDatasetOptions> make_command() {
         .help("one row per image: pixels scored, pixel accuracy, mIoU, each class's IoU");
     t.text("json", &EvaluateDatasetOptions::json).value_name("FILE").output_path()
         .help("the dataset's scores as JSON (eval's keys, with the paper's number)");
-    t.flag("overwrite", &EvaluateDatasetOptions::overwrite).help("replace existing --csv and --json files");
+    t.text("confusion-png", &EvaluateDatasetOptions::confusion_png)
+        .value_name("FILE")
+        .output_path()
+        .help("draw the dataset's confusion matrix as a labelled PNG");
+    t.flag("overwrite", &EvaluateDatasetOptions::overwrite)
+        .help("replace existing --csv, --json and --confusion-png files");
     t.include(segment_running_option_table(), &EvaluateDatasetOptions::segment);
     return c;
 }

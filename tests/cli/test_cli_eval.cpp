@@ -21,8 +21,11 @@ TEST_CASE("eval prints the scores, writes --json, and refuses what it cannot sco
     };
     const auto pred = classes("pred.tif", "2"), gt = classes("gt.tif", "1");
     const auto json = dir / "scores.json";
-    auto r = run_segearth({"eval", pred.string(), gt.string(), "--json", json.string(), "-q"});
+    const auto png = dir / "confusion.png";
+    auto r = run_segearth({"eval", pred.string(), gt.string(), "--json", json.string(), "--confusion-png", png.string(),
+                           "-q"});
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    CHECK(segearth::test::open_raster(png)->GetRasterXSize() >= 640);
     CHECK(r.out.rfind("class ", 0) == 0);
     CHECK(r.out.find("mIoU ") != std::string::npos);
     CHECK(r.out.find("20000 pixels scored, 0 ignored") != std::string::npos);
@@ -34,6 +37,10 @@ TEST_CASE("eval prints the scores, writes --json, and refuses what it cannot sco
     r = run_segearth({"eval", pred.string(), gt.string(), "--json", json.string()});
     CHECK(r.exit_code == 2);
     CHECK(r.err == "segearth: --json " + json.string() + " already exists: use --overwrite to replace it\n");
+    r = run_segearth({"eval", pred.string(), gt.string(), "--confusion-png", pred.string()});
+    CHECK(r.exit_code == 2);
+    CHECK(r.err == "segearth: --confusion-png " + pred.string() + " is the run's input (PRED.tif " + pred.string() +
+                       "): choose another output name\n");
     r = run_segearth({"eval", pred.string()});
     CHECK(r.exit_code == 2);
     CHECK(r.err == "segearth: eval needs PRED.tif and GT.tif (see segearth eval --help)\n");

@@ -178,3 +178,56 @@ TEST_CASE("eval: bad inputs are refused naming the file") {
         CHECK(std::string(e.what()).rfind((dir / "none.tif").string() + ": cannot open the ground truth: ", 0) == 0);
     }
 }
+
+namespace {
+
+// The pixels of an RGB(A) PNG within `tolerance` of (r, g, b).
+int64_t pixels_near(const fs::path& png, int r, int g, int b, int tolerance = 6) {
+    GDALAllRegister();
+    std::unique_ptr<GDALDataset> ds(GDALDataset::Open(png.c_str(), GDAL_OF_RASTER));
+    REQUIRE(ds);
+    REQUIRE(std::string(ds->GetDriver()->GetDescription()) == "PNG");
+    const int w = ds->GetRasterXSize(), h = ds->GetRasterYSize();
+    std::vector<uint8_t> rgb(static_cast<size_t>(w) * h * 3);
+    int bands[] = {1, 2, 3};
+    REQUIRE(ds->RasterIO(GF_Read, 0, 0, w, h, rgb.data(), w, h, GDT_Byte, 3, bands, 3, 3 * w, 1) == CE_None);
+    int64_t n = 0;
+    for (size_t i = 0; i < rgb.size(); i += 3)
+        n += std::abs(rgb[i] - r) <= tolerance && std::abs(rgb[i + 1] - g) <= tolerance &&
+             std::abs(rgb[i + 2] - b) <= tolerance;
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE("eval --confusion-png: a labelled picture, rows shaded by their share, written atomically") {
+    const auto dir = segearth::test::scratch_dir("eval_confusion_png");
+    // Perfect on classes 0 and 1; class 2 always predicted as 0.
+    const auto perfect = segearth::geo::score_confusion({"water", "building", "road"},
+                                                        {{50, 0, 0}, {0, 30, 0}, {0, 0, 0}}, 0);
+    const auto confused = segearth::geo::score_confusion({"water", "building", "road"},
+                                                         {{50, 0, 0}, {0, 30, 0}, {20, 0, 0}}, 0);
+    segearth::geo::write_confusion_png(perfect, (dir / "perfect.png").string(), false);
+    segearth::geo::write_confusion_png(confused, (dir / "confused.png").string(), false);
+    // A row entirely in one cell is the darkest shade (8, 48, 107): two such cells, then three; a class
+    // absent from the ground truth is a grey row (230, 230, 230) of three cells.
+    const auto dark_perfect = pixels_near(dir / "perfect.png", 8, 48, 107);
+    const auto dark_confused = pixels_near(dir / "confused.png", 8, 48, 107);
+    CHECK(dark_perfect > 0);
+    CHECK(dark_confused == doctest::Approx(1.5 * dark_perfect).epsilon(0.05));
+    // (anti-aliased text edges pass through that grey too, a few dozen pixels)
+    CHECK(pixels_near(dir / "perfect.png", 230, 230, 230, 1) > 3 * 40 * 40);
+    CHECK(pixels_near(dir / "confused.png", 230, 230, 230, 1) < 200);
+    // More classes, a larger picture; the output is refused when it exists, replaced with overwrite.
+    std::vector<std::string> names;
+    std::vector<std::vector<int64_t>> many(12, std::vector<int64_t>(12, 1));
+    for (int i = 0; i < 12; ++i) names.push_back("class " + std::to_string(i));
+    segearth::geo::write_confusion_png(segearth::geo::score_confusion(names, many, 0), (dir / "many.png").string(), false);
+    std::unique_ptr<GDALDataset> small(GDALDataset::Open((dir / "perfect.png").c_str(), GDAL_OF_RASTER));
+    std::unique_ptr<GDALDataset> large(GDALDataset::Open((dir / "many.png").c_str(), GDAL_OF_RASTER));
+    CHECK(large->GetRasterYSize() > small->GetRasterYSize());
+    CHECK_THROWS_AS(segearth::geo::write_confusion_png(perfect, (dir / "many.png").string(), false), segearth::UsageError);
+    segearth::geo::write_confusion_png(perfect, (dir / "many.png").string(), true);
+    for (const auto& entry : fs::directory_iterator(dir))
+        CHECK(entry.path().filename().string().find(".part-") == std::string::npos);
+}

@@ -25,7 +25,8 @@ struct EvaluateOptions {
     std::string classes;             ///< "a;b;c": names in label order, for rasters without class names
     int background_index = -1;       ///< for the foreground IoU; -1: PRED's SEGEARTH_BG_INDEX, else 0
     std::string json;                ///< --json FILE: the scores as JSON
-    bool overwrite = false;          ///< replace an existing --json file
+    std::string confusion_png;       ///< --confusion-png FILE: the matrix as a labelled picture
+    bool overwrite = false;          ///< replace an existing --json / --confusion-png file
     int strip_rows = 0;              ///< rows read at once; 0: 256
 };
 
@@ -68,5 +69,9 @@ EvaluationReport score_confusion(const std::vector<std::string>& names, std::vec
 /// null for a class absent from both rasters).
 std::string evaluation_table(const EvaluationReport& report);
 std::string evaluation_json(const EvaluationReport& report);
+
+/// The confusion matrix as a labelled PNG (rows: ground truth, columns: prediction, each cell the
+/// share of its row, shaded and printed; each row's IoU and ground-truth pixels), written atomically.
+void write_confusion_png(const EvaluationReport& report, const std::string& path, bool overwrite);
 
 }  // namespace segearth::geo

@@ -29,8 +29,9 @@ struct EvaluateDatasetOptions {
     SegmentOptions segment;
     std::string csv;     ///< --csv FILE: one row per image
     std::string json;    ///< --json FILE: the dataset's scores
+    std::string confusion_png;  ///< --confusion-png FILE: the dataset's matrix as a labelled picture
     std::string cache;   ///< --cache DIR: per-image matrices and predictions, for resuming
-    bool overwrite = false;  ///< replace existing --csv / --json files
+    bool overwrite = false;  ///< replace existing --csv / --json / --confusion-png files
 };
 
 struct ImageResult {

@@ -74,8 +74,10 @@ std::vector<std::string> split_names(const std::string& spec) {
 EvaluationReport evaluate(const EvaluateOptions& o, const Progress& progress) {
     const Stopwatch started;
     validate(o);
-    refuse_outputs_onto_inputs({{"--json", o.json}}, {{"PRED.tif", o.prediction}, {"GT.tif", o.ground_truth}});
+    refuse_outputs_onto_inputs({{"--json", o.json}, {"--confusion-png", o.confusion_png}},
+                               {{"PRED.tif", o.prediction}, {"GT.tif", o.ground_truth}});
     if (!o.json.empty()) check_output_path(o.json, o.overwrite, "--json");
+    if (!o.confusion_png.empty()) check_output_path(o.confusion_png, o.overwrite, "--confusion-png");
     // Strips are read once, top to bottom: a large block cache would only hold rows already done.
     limit_gdal_cache(64LL * 1024 * 1024);
     const ClassRaster pred(o.prediction, o.background_index, progress, "the prediction", false);
@@ -201,6 +203,7 @@ EvaluationReport evaluate(const EvaluateOptions& o, const Progress& progress) {
     report.seconds = started.seconds();
 
     if (!o.json.empty()) write_text_output(o.json, evaluation_json(report), o.overwrite, ".json");
+    if (!o.confusion_png.empty()) write_confusion_png(report, o.confusion_png, o.overwrite);
     return report;
 }
 

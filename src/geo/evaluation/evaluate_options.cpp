@@ -33,7 +33,11 @@ options::Command<EvaluateOptions> make_command() {
         .help("the background class, for the foreground IoU (-1: PRED's SEGEARTH_BG_INDEX, else 0)");
     t.group("Output");
     t.text("json", &EvaluateOptions::json).value_name("FILE").output_path().help("write the scores as JSON");
-    t.flag("overwrite", &EvaluateOptions::overwrite).help("replace an existing --json file");
+    t.text("confusion-png", &EvaluateOptions::confusion_png)
+        .value_name("FILE")
+        .output_path()
+        .help("draw the confusion matrix as a labelled PNG (rows: ground truth, % of each row)");
+    t.flag("overwrite", &EvaluateOptions::overwrite).help("replace existing --json and --confusion-png files");
     t.integer("strip-rows", &EvaluateOptions::strip_rows)
         .value_name("N")
         .at_least(0)
