@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One command from a fresh Debian 12 machine to a working segearth:
 #   installs the packages, builds into build/, locates or downloads the CLIP weights and the authors'
-#   SimFeatUp upsampler (checked), runs the main job.
+#   SimFeatUp upsampler (checked), and runs the main job on the demo tile (scripts/demo.sh).
 #   scripts/setup.sh [--clip PATH] [--upsampler PATH] [--skip-assets] [--build-dir DIR] [--build-type TYPE]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,3 +47,4 @@ if [ -n "$clip" ]; then
 else
   "$segearth" info "${SEGEARTH_CLIP:-${XDG_CACHE_HOME:-$HOME/.cache}/segearth/ViT-B-16.pt}"
 fi
+scripts/demo.sh --segearth "$segearth" "${fetch[@]}"

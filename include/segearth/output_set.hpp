@@ -8,6 +8,8 @@
 //   outputs.publish();                                                   // renames them all
 #pragma once
 
+#include <segearth/temporary_output.hpp>
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,6 +26,22 @@ public:
     virtual void check_publishable() const = 0;
     /// Renames it into place; throws when it is not complete or the rename fails.
     virtual void publish() = 0;
+};
+
+/// A plain file of the set (a picture, a report): the caller writes temporary(), the set publishes it
+/// with the others.
+class PendingFile : public PendingOutput {
+public:
+    PendingFile(std::string path, const std::string& suffix, bool overwrite)
+        : file_(std::move(path), suffix), overwrite_(overwrite) {}
+    const std::string& path() const override { return file_.path(); }
+    const std::string& temporary() const { return file_.temporary(); }
+    void check_publishable() const override { file_.check_publishable(overwrite_); }
+    void publish() override { file_.publish(overwrite_); }
+
+private:
+    TemporaryOutput file_;
+    bool overwrite_;
 };
 
 class OutputSet {

@@ -12,6 +12,7 @@
 #include <segearth/error.hpp>
 #include <segearth/geo/gdal_setup.hpp>
 #include <segearth/geo/output_raster.hpp>
+#include <segearth/geo/quicklook.hpp>
 #include <segearth/geo/vectorize.hpp>
 #include <segearth/output_safety.hpp>
 #include <segearth/pipeline/streaming_segmentation.hpp>
@@ -136,7 +137,7 @@ Upsampling resolve_upsampler(const UpsamplerChoice& choice, const fs::path& clip
 // Every output is checked before anything slow happens: its folder there, not an existing file
 // without --overwrite.
 void check_outputs(const SegmentOptions& o, int64_t class_count) {
-    for (const auto* path : {&o.output, &o.probabilities, &o.confidence})
+    for (const auto* path : {&o.output, &o.probabilities, &o.confidence, &o.quicklook})
         if (!path->empty()) geo::check_output_path(*path, o.overwrite, "output");
     if (o.vector.empty()) return;
     geo::check_vector_output(o.vector, geo::VectorFormat::automatic, o.overwrite, false);
@@ -173,7 +174,8 @@ SegmentPlan plan(const SegmentOptions& o, SegmentReport& report) {
     // given, then (below) as found in the environment or the data folders.
     std::vector<NamedPath> outputs;
     for (const auto& [what, path] : {std::pair{"OUTPUT", &o.output}, {"--probabilities", &o.probabilities},
-                                     {"--confidence", &o.confidence}, {"--vector", &o.vector}})
+                                     {"--confidence", &o.confidence}, {"--vector", &o.vector},
+                                     {"--quicklook", &o.quicklook}})
         if (!path->empty()) outputs.push_back({what, *path});
     for (size_t i = 0, n = outputs.size(); i < n; ++i)
         outputs.push_back({outputs[i].what + "'s sidecar", outputs[i].path + ".aux.xml"});
@@ -345,6 +347,17 @@ void run_scene(const SegmentOptions& o, SegmentPlan& p, std::optional<LoadedMode
     const Stopwatch writing;
     const Progress at_end = [&](double, const std::string&) { return !progress || progress(1.0, ""); };
     for (auto* r : rasters.all) r->finish(at_end);
+    if (!o.quicklook.empty()) {
+        auto& look = outputs.add(std::make_unique<PendingFile>(o.quicklook, ".png", o.overwrite));
+        geo::QuicklookInputs q;
+        q.scene = o.input;
+        q.read.bands = p.reader->bands();
+        q.read.scale_ranges = p.reader->scale_ranges();
+        q.classes = rasters.classes->finished_path();
+        q.names = p.classes.vocabulary.class_names();
+        q.colours = p.classes.colours;
+        geo::draw_quicklook(q, o.quicklook, look.temporary());
+    }
     if (!o.vector.empty()) {
         geo::VectorizeOptions v;
         v.input = rasters.classes->finished_path();

@@ -4,6 +4,10 @@
 #include <segearth/error.hpp>
 #include <segearth/geo/vectorize.hpp>
 
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+
 namespace segearth::pipeline {
 namespace {
 
@@ -128,6 +132,10 @@ void declare_output(options::OptionTable<SegmentOptions>& t) {
         .output_path()
         .help("also polygonize the result: one GeoPackage layer per class but the background (see segearth "
               "vectorize for clean-up options)");
+    t.text("quicklook", &SegmentOptions::quicklook)
+        .value_name("FILE.png")
+        .output_path()
+        .help("also draw the scene and its classes side by side, with a legend (800 px each), as a PNG");
     t.flag("overwrite", &SegmentOptions::overwrite).help("replace existing outputs");
 }
 
@@ -220,6 +228,11 @@ void validate(const SegmentOptions& o) {
     geo::validate(o.read);
     validate(o.streaming);
     if (!o.vector.empty()) geo::resolve_vector_format(o.vector, geo::VectorFormat::automatic);
+    if (!o.quicklook.empty()) {
+        auto ext = std::filesystem::path(o.quicklook).extension().string();
+        std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+        if (ext != ".png") throw UsageError("--quicklook " + o.quicklook + ": the quicklook is a PNG: name it FILE.png");
+    }
 }
 
 }  // namespace segearth::pipeline

@@ -207,6 +207,22 @@ TEST_CASE("segment with the authors' FeatUp jbu_stack checkpoints: finite probab
     }
 }
 
+TEST_CASE("segment --quicklook: the scene and its classes side by side in a PNG, published with the rest") {
+    const auto dir = scratch_dir("cli_segment_quicklook");
+    const auto input = translate(dir / "crop.tif", {"-srcwin", "0", "0", "300", "200"});
+    auto r = run_segearth(segment_args(input, dir / "classes.tif", {"--classes", "building;water", "--quicklook", (dir / "look.png").string()}));
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    auto look = open(dir / "look.png");
+    CHECK(std::string(look->GetDriver()->GetDescription()) == "PNG");
+    CHECK(look->GetRasterXSize() == 2 * 300 + 12 + 2 * 12);  // two halves at the scene's size, gap, margins
+    r = run_segearth(segment_args(input, dir / "other.tif", {"--classes", "a;b", "--quicklook", (dir / "look.jpg").string()}));
+    CHECK(r.exit_code == 2);
+    CHECK(r.err == "segearth: --quicklook " + (dir / "look.jpg").string() + ": the quicklook is a PNG: name it FILE.png\n");
+    r = run_segearth(segment_args(input, dir / "other.tif", {"--classes", "a;b", "--quicklook", (dir / "look.png").string()}));
+    CHECK(r.exit_code == 2);
+    CHECK_FALSE(fs::exists(dir / "other.tif"));
+}
+
 TEST_CASE("segment: working grid by --scale, output on it or on the input's grid - weights from the environment") {
     const auto dir = scratch_dir("cli_segment_grid");
     const auto input = translate(dir / "crop.tif", {"-srcwin", "0", "0", "300", "260"});

@@ -46,6 +46,7 @@ struct SegmentOptions {
     /// Byte stores round(254 p) with scale 1/254, so that 255 stays free for nodata.
     geo::PixelType probabilities_type = geo::PixelType::float32;
     std::string vector;  ///< --vector OUT.gpkg: polygons of every class but the background, from the result
+    std::string quicklook;  ///< --quicklook FILE.png: the scene and its classes side by side, with a legend
     bool overwrite = false;
     std::string text_cache_dir;  ///< "" : the user cache folder; "-" : no cache
 };
