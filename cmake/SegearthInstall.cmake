@@ -13,6 +13,8 @@ install(TARGETS ${_segearth_targets} segearth_warnings EXPORT segearthTargets
 install(DIRECTORY include/segearth DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(FILES data/imagenet_templates.txt data/bpe_simple_vocab_16e6.txt.gz
   DESTINATION ${CMAKE_INSTALL_DATADIR}/segearth)
+# The class presets (data folders hold data/presets/NAME.txt: <prefix>/share/segearth/presets).
+install(DIRECTORY data/presets DESTINATION ${CMAKE_INSTALL_DATADIR}/segearth)
 install(EXPORT segearthTargets NAMESPACE segearth:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/segearth)
 configure_package_config_file(cmake/segearthConfig.cmake.in
   ${CMAKE_CURRENT_BINARY_DIR}/segearthConfig.cmake
