@@ -92,6 +92,12 @@ int main(int argc, char** argv) {
         set_threads(1);
         std::printf("jbu_one forward, one 224 x 224 window, 1 thread: %.0f ms\n",
                     best_seconds([&] { up->forward(features, window); }, repeats) * 1e3);
+        // FeatUp's JBU stack (the paper's Table 5 rows): 7 x 7 windows instead of 11 x 11.
+        set_threads(2);
+        JbuUpsampler stack(channels, JbuArchitecture::stack);
+        stack->eval();
+        std::printf("jbu_stack forward, one 224 x 224 window, 2 threads: %.0f ms\n",
+                    best_seconds([&] { stack->forward(features, window); }, repeats) * 1e3);
     }
 
     std::printf("\none JBU step's feature path for inference, C = %ld: x2 bicubic upsampling + reflection padding + "
