@@ -4,6 +4,7 @@
 #include "command_eval.hpp"
 #include "command_eval_dataset.hpp"
 #include "command_info.hpp"
+#include "command_merge.hpp"
 #include "command_segment.hpp"
 #include "command_train.hpp"
 #include "command_vectorize.hpp"
@@ -23,7 +24,8 @@ namespace {
 using segearth::cli::Command;
 
 const std::vector<const Command*>& commands() {
-    static const std::vector<const Command*> all{&segearth::cli::segment_command, &segearth::cli::vectorize_command,
+    static const std::vector<const Command*> all{&segearth::cli::segment_command, &segearth::cli::merge_command,
+                                                 &segearth::cli::vectorize_command,
                                                  &segearth::cli::eval_command, &segearth::cli::eval_dataset_command,
                                                  &segearth::cli::train_command,
                                                  &segearth::cli::info_command};

@@ -15,16 +15,20 @@
 #include <segearth/geo/quicklook.hpp>
 #include <segearth/geo/vectorize.hpp>
 #include <segearth/output_safety.hpp>
+#include <segearth/pipeline/shard.hpp>
 #include <segearth/pipeline/streaming_segmentation.hpp>
 #include <segearth/stopwatch.hpp>
 
 #include <torch/cuda.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
+#include <set>
+#include <tuple>
 #include <sstream>
 
 namespace segearth::pipeline {
@@ -68,16 +72,18 @@ private:
 // Decided blocks into the output rasters, with nodata where the input has none.
 class RasterSink : public DecisionSink {
 public:
+    // `first_row`: the output grid's row that is the rasters' row 0 (a shard's band).
     RasterSink(geo::SceneReader& reader, bool working_grid, geo::OutputRaster& classes, geo::OutputRaster* probabilities,
-               geo::OutputRaster* confidence)
+               geo::OutputRaster* confidence, int64_t first_row)
         : reader_(reader), working_grid_(working_grid), classes_(classes), probabilities_(probabilities),
-          confidence_(confidence) {}
+          confidence_(confidence), first_row_(first_row) {}
 
     void write(int64_t x, int64_t y, const core::Decision& block, const torch::Tensor& covered,
                const Progress& keep_going) override {
         const int h = static_cast<int>(block.labels.size(0)), w = static_cast<int>(block.labels.size(1));
         auto valid = torch::empty({h, w}, torch::kUInt8);
         reader_.read_valid(working_grid_, static_cast<int>(x), static_cast<int>(y), w, h, valid.data_ptr<uint8_t>());
+        y -= first_row_;
         const auto invalid = valid.eq(0).logical_or(covered.logical_not());
         const auto labels = block.labels.masked_fill(invalid, 255).contiguous();
         classes_.write_block(1, static_cast<int>(x), static_cast<int>(y), w, h, labels.data_ptr<uint8_t>(), keep_going);
@@ -104,6 +110,7 @@ private:
     geo::OutputRaster& classes_;
     geo::OutputRaster* probabilities_;
     geo::OutputRaster* confidence_;
+    int64_t first_row_;
 };
 
 struct Upsampling {
@@ -154,6 +161,7 @@ struct SegmentPlan {
     fs::path clip, vocab, templates;
     Upsampling upsampling;
     std::map<std::string, std::string> metadata;
+    std::optional<OutputBand> band;  ///< a shard's output rows; none: the whole grid
 };
 
 SegmentPlan plan(const SegmentOptions& o, SegmentReport& report) {
@@ -240,6 +248,13 @@ Rasters create_rasters(const SegmentOptions& o, const SegmentPlan& p, OutputSet&
     spec.creation_options = o.creation_options;
     spec.width = grid.width, spec.height = grid.height;
     spec.geotransform = grid.geotransform;
+    if (p.band) {  // a shard: its band of rows, georeferenced where they lie
+        spec.height = static_cast<int>(p.band->rows());
+        if (auto& gt = spec.geotransform) {
+            (*gt)[0] += static_cast<double>(p.band->begin) * (*gt)[2];
+            (*gt)[3] += static_cast<double>(p.band->begin) * (*gt)[5];
+        }
+    }
     spec.crs_wkt = p.reader->crs_wkt();
     spec.overwrite = o.overwrite;
     Rasters r;
@@ -336,9 +351,10 @@ void run_scene(const SegmentOptions& o, SegmentPlan& p, std::optional<LoadedMode
     auto streaming = o.streaming;
     streaming.output_width = report.output_width;
     streaming.output_height = report.output_height;
+    if (p.band) streaming.band_begin = p.band->begin, streaming.band_end = p.band->end;
     SceneSource source(*p.reader);
     RasterSink sink(*p.reader, o.output_grid == OutputGrid::working, *rasters.classes, rasters.probabilities,
-                    rasters.confidence);
+                    rasters.confidence, p.band ? p.band->begin : 0);
     report.stats = segment_stream(segmenter, p.rule, source, sink, streaming, progress);
     report.model = segmenter.timings();
 
@@ -370,10 +386,74 @@ void run_scene(const SegmentOptions& o, SegmentPlan& p, std::optional<LoadedMode
     report.stats.write_seconds += writing.seconds();
 }
 
+// What decides a shard's pixels: every option but those of where and how the work runs, and the
+// input file's identity. Shards of one merge must agree on it.
+std::string shard_settings(const SegmentOptions& o) {
+    static const std::set<std::string> ignored{"output", "shard", "shards", "threads", "text-cache", "overwrite",
+                                               "quicklook"};
+    std::ostringstream s;
+    for (const auto& e : segment_command().options.entries())
+        if (!ignored.count(e.info.name))
+            if (const auto value = e.show(o)) s << "--" << e.info.name << "=" << *value << " ";
+    std::error_code error;
+    s << "input:" << fs::file_size(o.input, error) << ":" << fs::last_write_time(o.input, error).time_since_epoch().count();
+    auto text = s.str();
+    std::replace(text.begin(), text.end(), '\n', ' ');
+    return text;
+}
+
+// One shard of the scene: the windows of its band of output rows, written under the outputs' shard
+// names (always replacing a previous try's), then its manifest. The polygons are merge's.
+SegmentReport run_shard(const SegmentOptions& o, const ShardChoice& shard, const Progress& progress) {
+    validate(o);
+    if (!o.quicklook.empty())
+        throw UsageError("--quicklook with --shard: a shard holds a band of the scene; draw the quicklook from "
+                         "the merged result");
+    for (const auto* path : {&o.output, &o.probabilities, &o.confidence, &o.vector})
+        if (!path->empty()) geo::check_output_path(*path, o.overwrite, "output");
+    auto s = o;
+    for (auto* path : {&s.output, &s.probabilities, &s.confidence})
+        if (!path->empty()) *path = shard_path(*path, shard.index, shard.count);
+    s.vector.clear();
+    s.overwrite = true;
+    SegmentReport report;
+    auto p = plan(s, report);
+    p.band = shard_band(report.working_height, report.output_height, s.streaming, shard.index, shard.count);
+    report.notes += "shard " + std::to_string(shard.index) + " of " + std::to_string(shard.count) + " (" +
+                    shard.source + "): output rows " + std::to_string(p.band->begin) + ".." +
+                    std::to_string(p.band->end) + " of " + std::to_string(report.output_height) + "\n";
+
+    ShardManifest m;
+    m.index = shard.index, m.count = shard.count;
+    m.settings = shard_settings(o);
+    m.band_begin = p.band->begin, m.band_end = p.band->end;
+    m.width = report.output_width, m.height = report.output_height;
+    m.geotransform = (o.output_grid == OutputGrid::working ? p.reader->working_grid() : p.reader->native_grid()).geotransform;
+    m.format = geo::raster_formats().name(o.format);
+    m.creation_options = o.creation_options;
+    for (const auto& [role, final_path, shard_file] :
+         {std::tuple{"classes", &o.output, &s.output}, {"probabilities", &o.probabilities, &s.probabilities},
+          {"confidence", &o.confidence, &s.confidence}})
+        if (!final_path->empty()) m.rasters[role] = {*final_path, p.band->rows() > 0 ? *shard_file : std::string()};
+    m.vector = o.vector;
+    const auto manifest = manifest_path(o.output, shard.index, shard.count);
+    std::error_code error;
+    fs::remove(manifest, error);  // a retried shard is incomplete until its manifest is written again
+    if (p.band->rows() > 0) {
+        std::optional<LoadedModels> models;
+        run_scene(s, p, models, report, progress);
+    }
+    m.windows = report.stats.windows_computed;
+    write_manifest(manifest, m);
+    return report;
+}
+
 }  // namespace
 
 SegmentReport segment(const SegmentOptions& options, const Progress& progress) {
     return with_project_errors([&] {
+        if (const auto shard = resolve_shard(options.shard, options.shards); shard.sharded())
+            return run_shard(options, shard, progress);
         SegmentReport report;
         auto p = plan(options, report);
         std::optional<LoadedModels> models;

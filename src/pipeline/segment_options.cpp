@@ -165,6 +165,18 @@ void declare_running(options::OptionTable<SegmentOptions>& t) {
         .help("where text embeddings are cached ('-' for none; default: the user cache folder)");
 }
 
+void declare_shards(options::OptionTable<SegmentOptions>& t) {
+    t.group("Shards (one scene across many machines; segearth merge joins them)");
+    t.text("shard", &SegmentOptions::shard)
+        .value_name("I/N|auto")
+        .help("compute shard I of N (from 0) of the scene: a band of output rows, written as OUT.shard-I-of-N.tif "
+              "with a manifest; auto: from SLURM, Kubernetes (with --shards) or AWS Batch array variables");
+    t.integer("shards", &SegmentOptions::shards)
+        .value_name("N")
+        .at_least(0)
+        .help("the number of shards for --shard auto in a Kubernetes Indexed Job (its completions)");
+}
+
 options::OptionTable<SegmentOptions> make_scene_table() {
     options::OptionTable<SegmentOptions> t;
     declare_model(t);
@@ -196,6 +208,7 @@ options::Command<SegmentOptions> make_command() {
     t.include(segment_scene_option_table(), [](auto& o) -> auto& { return o; });
     declare_output(t);
     t.include(segment_running_option_table(), [](auto& o) -> auto& { return o; });
+    declare_shards(t);
     return c;
 }
 

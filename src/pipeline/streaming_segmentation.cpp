@@ -131,8 +131,8 @@ private:
 // Logit sums and window counts for working rows [top, top + rows) over one panel's columns.
 class Accumulator {
 public:
-    void reset(int64_t queries, int64_t width) {
-        queries_ = queries, width_ = width, top_ = 0;
+    void reset(int64_t queries, int64_t width, int64_t top) {
+        queries_ = queries, width_ = width, top_ = top;
         sum_ = torch::zeros({queries, 0, width});
         count_ = torch::zeros({1, 0, width});
     }
@@ -168,7 +168,34 @@ private:
     torch::Tensor sum_, count_;
 };
 
+// e[r]: how many output rows are final once window row r is summed (its successor's first row and
+// below are not): the rows every window row emits.
+std::vector<int64_t> emitted_after(const std::vector<Span>& row_spans, const LinearMap& rows, int64_t height) {
+    std::vector<int64_t> e(row_spans.size());
+    int64_t out = 0;
+    const auto out_height = static_cast<int64_t>(rows.hi.size());
+    for (size_t r = 0; r < row_spans.size(); ++r) {
+        const int64_t finished = r + 1 < row_spans.size() ? row_spans[r + 1].begin : height;
+        while (out < out_height && rows.hi[static_cast<size_t>(out)] < finished) ++out;
+        e[r] = out;
+    }
+    return e;
+}
+
 }  // namespace
+
+OutputBand shard_band(int64_t height, int64_t output_height, const StreamingOptions& options, int64_t index,
+                      int64_t count) {
+    if (count < 1 || index < 0 || index >= count)
+        throw UsageError("shard " + std::to_string(index) + " of " + std::to_string(count) +
+                         ": the index counts from 0 and is smaller than the number of shards");
+    const auto row_spans = core::window_spans(height, options.window, options.stride);
+    const auto e = emitted_after(row_spans, linear_map(height, output_height), height);
+    const auto r = static_cast<int64_t>(row_spans.size());
+    const int64_t first = r * index / count, last = r * (index + 1) / count;  // window rows [first, last)
+    const auto emitted = [&](int64_t row) { return row < 0 ? int64_t{0} : e[static_cast<size_t>(row)]; };
+    return {emitted(first - 1), first == last ? emitted(first - 1) : emitted(last - 1)};
+}
 
 void validate(const StreamingOptions& o) {
     if (o.window < 1) throw UsageError("--window must be at least 1 pixel");
@@ -192,6 +219,20 @@ StreamingStats segment_stream(core::WindowSegmenter& segmenter, const core::Deci
     const auto row_spans = core::window_spans(height, options.window, options.stride);
     const auto col_spans = core::window_spans(width, options.window, options.stride);
     const auto rows = linear_map(height, out_height), cols = linear_map(width, out_width);
+    // The band of output rows to write, and the window rows that touch the working rows it reads.
+    const bool sharded = options.band_end > 0;
+    const int64_t band_begin = sharded ? options.band_begin : 0, band_end = sharded ? options.band_end : out_height;
+    if (band_begin < 0 || band_end > out_height || band_begin >= band_end)
+        throw UsageError("output rows " + std::to_string(band_begin) + ".." + std::to_string(band_end) +
+                         " are not a band of the " + std::to_string(out_height) + "-row output grid");
+    size_t first_row = 0, last_row = row_spans.size() - 1;
+    if (sharded) {
+        const int64_t needed_top = rows.lo[static_cast<size_t>(band_begin)];
+        while (row_spans[first_row].end <= needed_top) ++first_row;
+        const auto e = emitted_after(row_spans, rows, height);
+        last_row = first_row;
+        while (e[last_row] < band_end) ++last_row;
+    }
 
     // Half the budget for the model and its activations, half for the buffers that grow with the
     // scene's width: the sums (two window rows tall), up to three strips in flight, emitted rows.
@@ -204,9 +245,9 @@ StreamingStats segment_stream(core::WindowSegmenter& segmenter, const core::Deci
 
     StreamingStats stats;
     stats.panels = static_cast<int64_t>(panels.size());
-    for (const auto& p : panels) stats.windows_total += static_cast<int64_t>(p.columns.size() * row_spans.size());
+    for (const auto& p : panels) stats.windows_total += static_cast<int64_t>(p.columns.size() * (last_row - first_row + 1));
 
-    size_t next_panel = 0, next_row = 0;
+    size_t next_panel = 0, next_row = first_row;
     Accumulator accumulator;
     int64_t next_out_row = 0;
     std::atomic<int64_t> windows_done{0};
@@ -238,7 +279,7 @@ StreamingStats segment_stream(core::WindowSegmenter& segmenter, const core::Deci
         const auto& p = panels[next_panel];
         const auto& r = row_spans[next_row];
         source.read(p.read_begin, r.begin, p.read_end - p.read_begin, r.size(), job->rgb, job->valid);
-        if (++next_row == row_spans.size()) next_row = 0, ++next_panel;
+        if (++next_row == last_row + 1) next_row = first_row, ++next_panel;
         stats.read_seconds += t.seconds();
         return strips.add(std::move(job));
     };
@@ -248,7 +289,8 @@ StreamingStats segment_stream(core::WindowSegmenter& segmenter, const core::Deci
         const size_t row = job->row, job_panel = job->panel;
         const auto& p = panels[job_panel];
         const auto& r = row_spans[row];
-        if (row == 0) accumulator.reset(queries, p.end - p.begin), next_out_row = 0;
+        if (row == first_row)
+            accumulator.reset(queries, p.end - p.begin, row_spans[first_row].begin), next_out_row = band_begin;
         accumulator.extend_to(r.end);
         std::vector<torch::Tensor> batch;
         std::vector<Span> batch_spans;
@@ -286,7 +328,7 @@ StreamingStats segment_stream(core::WindowSegmenter& segmenter, const core::Deci
         Stopwatch t;
         const int64_t finished = row + 1 < row_spans.size() ? row_spans[row + 1].begin : height;
         int64_t out_end = next_out_row;
-        while (out_end < out_height && rows.hi[static_cast<size_t>(out_end)] < finished) ++out_end;
+        while (out_end < band_end && rows.hi[static_cast<size_t>(out_end)] < finished) ++out_end;
         if (out_end == next_out_row) return nullptr;
         auto emit = std::make_shared<EmitJob>();
         emit->panel = job_panel;
@@ -297,7 +339,7 @@ StreamingStats segment_stream(core::WindowSegmenter& segmenter, const core::Deci
         next_out_row = out_end;
         // Keep the rows later output rows read and the rows later windows add to (when the working grid
         // is finer than the output grid, the next output row may start below the next window row).
-        if (next_out_row < out_height)
+        if (next_out_row < band_end)
             accumulator.drop_before(std::min(rows.lo[static_cast<size_t>(next_out_row)], finished));
         stats.stitch_seconds += t.seconds();
         return emits.add(std::move(emit));

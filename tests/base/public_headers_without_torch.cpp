@@ -14,9 +14,11 @@
 #include <segearth/pipeline/class_setup.hpp>
 #include <segearth/pipeline/device.hpp>
 #include <segearth/pipeline/evaluate_dataset.hpp>
+#include <segearth/pipeline/merge.hpp>
 #include <segearth/pipeline/info.hpp>
 #include <segearth/pipeline/segment.hpp>
 #include <segearth/pipeline/segment_options.hpp>
+#include <segearth/pipeline/shard.hpp>
 #include <segearth/pipeline/streaming_options.hpp>
 #include <segearth/pipeline/train.hpp>
 #include <segearth/progress.hpp>

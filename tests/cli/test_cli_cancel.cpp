@@ -90,6 +90,17 @@ TEST_CASE("segment: SIGINT and SIGTERM stop reading, computing and writing a 100
     }
 }
 
+TEST_CASE("segment --shard: SIGTERM (what SLURM and Kubernetes send) leaves no shard file and no manifest") {
+    const auto dir = scratch_dir("cli_cancel_shard");
+    segearth::test::translate_koeln(dir / "big.vrt", {"-of", "VRT", "-outsize", "100000", "100000"});
+    const std::vector<std::string> args{"segment", (dir / "big.vrt").string(), (dir / "out.tif").string(),
+                                        "--classes", "a;b", "--clip", fixture("tiny_clip.safetensors").string(),
+                                        "--upsampler", fixture("upsampler.safetensors").string(), "--text-cache",
+                                        "-", "--scale", "0.01", "--probabilities", (dir / "p.tif").string(),
+                                        "--shard", "1/3"};
+    check_stopped(signal_after(args, std::chrono::milliseconds(3000), SIGTERM), dir, {"big.vrt"});
+}
+
 TEST_CASE("vectorize: SIGINT and SIGTERM stop listing the classes and polygonizing a 50000 x 50000 raster at once") {
     const auto dir = scratch_dir("cli_cancel_vectorize");
     segearth::test::translate_koeln(dir / "classes.tif", {"-b", "1", "-scale", "0", "255", "0", "2", "-ot", "Byte"});

@@ -49,6 +49,8 @@ struct SegmentOptions {
     std::string quicklook;  ///< --quicklook FILE.png: the scene and its classes side by side, with a legend
     bool overwrite = false;
     std::string text_cache_dir;  ///< "" : the user cache folder; "-" : no cache
+    std::string shard;   ///< --shard I/N|auto: this task's band of the scene (shard.hpp); "" : all of it
+    int64_t shards = 0;  ///< --shards N: the shard count where the engine does not say it (Kubernetes)
 };
 
 /// The command, its texts and its options table.

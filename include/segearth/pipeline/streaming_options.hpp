@@ -14,6 +14,15 @@ struct StreamingOptions {
     int64_t output_width = 0, output_height = 0;  ///< 0: the working grid's
     int64_t ram_mb = 2048;                    ///< budget for the working buffers and the model
     int64_t max_panel_columns = 0;            ///< > 0: cap on a panel's working width (tests, benchmarks)
+    /// A shard's band of output rows [band_begin, band_end): only the windows that touch it are
+    /// computed and only its rows are written. 0, 0: the whole output grid.
+    int64_t band_begin = 0, band_end = 0;
+};
+
+/// Output rows [begin, end) of a shard.
+struct OutputBand {
+    int64_t begin = 0, end = 0;
+    int64_t rows() const { return end - begin; }
 };
 
 struct StreamingStats {

@@ -9,7 +9,8 @@
 // rows are resized and decided in chunks bounded by the budget, however fine the output grid.
 //
 // A scene too wide for the budget is cut into column panels; windows straddling a panel border are
-// computed once per panel they touch (the only case where a window is computed twice).
+// computed once per panel they touch (the only case where a window is computed twice). A shard runs
+// only the window rows that touch its band of output rows (shard_band).
 #pragma once
 
 #include <segearth/core/segmenter/class_decision.hpp>
@@ -43,6 +44,14 @@ public:
     virtual void write(int64_t x, int64_t y, const core::Decision& block, const torch::Tensor& covered,
                        const Progress& keep_going) = 0;
 };
+
+/// Shard `index` of `count` of a working image `height` rows tall written on `output_height` rows: the
+/// output rows that the single run emits after its window rows [R index / count, R (index + 1) /
+/// count) of R, so that the bands tile the output grid and each is computed from whole window rows.
+/// A band may be empty (more shards than window rows). Running segment_stream with the band gives
+/// exactly the single run's values for those rows (the same windows summed in the same order).
+OutputBand shard_band(int64_t height, int64_t output_height, const StreamingOptions& options, int64_t index,
+                      int64_t count);
 
 /// Runs the scene. Throws UsageError for inconsistent options (window <= stride, ...), Cancelled when
 /// `progress` returns false, and whatever the source or sink throws.

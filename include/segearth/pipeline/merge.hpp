@@ -1,0 +1,39 @@
+// `segearth merge OUT`: the shards of one scene (segment --shard I/N) joined into the outputs a single
+// run writes, bit for bit: every shard present, complete and made with the same settings and input,
+// their bands stacked into the final rasters (GTiff or COG, names, colours, metadata, overviews), the
+// polygons made from the merged classes, then the shards removed.
+//
+//   MergeOptions o;
+//   o.output = "classes.tif";
+//   MergeReport r = merge(o);
+#pragma once
+
+#include <segearth/options/option_table.hpp>
+#include <segearth/progress.hpp>
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace segearth::pipeline {
+
+struct MergeOptions {
+    std::string output;        ///< OUT as given to segment (its shards lie beside it)
+    bool keep_shards = false;  ///< leave the shard files and manifests in place
+    bool overwrite = false;    ///< replace existing final outputs
+};
+
+struct MergeReport {
+    int64_t shards = 0, windows = 0;  ///< windows: summed over the shards (halo rows counted twice)
+    std::map<std::string, long long> polygons_per_layer;  ///< when the shards were asked for --vector
+    double seconds = 0;
+};
+
+const options::Command<MergeOptions>& merge_command();
+void validate(const MergeOptions& options);
+
+/// Throws UsageError naming the missing, incomplete or mismatched shard and what to rerun; on any
+/// error no final output is left behind and the shards stay.
+MergeReport merge(const MergeOptions& options, const Progress& progress = {});
+
+}  // namespace segearth::pipeline

@@ -1,0 +1,40 @@
+// merge's options, declared once.
+#include <segearth/pipeline/merge.hpp>
+
+#include <segearth/error.hpp>
+
+namespace segearth::pipeline {
+namespace {
+
+options::Command<MergeOptions> make_command() {
+    options::Command<MergeOptions> c{
+        "merge",
+        "join the shards of one scene (segment --shard I/N) into the outputs of a single run",
+        "OUTPUT [options]",
+        "Checks that every shard of OUTPUT is present, complete and made with the same settings and input, then "
+        "writes the class raster, probabilities and confidence the shards were asked for (the format, creation "
+        "options, class names, colours and metadata of a single run; the pixels equal a single run's bit for bit) "
+        "and the polygons of --vector from the merged classes, and removes the shards.",
+        {}};
+    auto& t = c.options;
+    t.text("output", &MergeOptions::output).positional().required().value_name("OUTPUT").output_path()
+        .help("the class raster given to segment as OUTPUT (its shards lie beside it)");
+    t.group("Options");
+    t.flag("keep-shards", &MergeOptions::keep_shards).help("leave the shard files and manifests in place");
+    t.flag("overwrite", &MergeOptions::overwrite).help("replace existing outputs");
+    return c;
+}
+
+}  // namespace
+
+const options::Command<MergeOptions>& merge_command() {
+    static const auto command = make_command();
+    return command;
+}
+
+void validate(const MergeOptions& o) {
+    if (o.output.empty()) throw UsageError("merge needs OUTPUT (see segearth merge --help)");
+    merge_command().options.check(o);
+}
+
+}  // namespace segearth::pipeline
