@@ -14,6 +14,8 @@ cmake --build build-asan -j "$(( $(nproc) < 2 ? 1 : 2 ))" --target "${suites[@]}
 # The core suite's small random-weight models (python3-torch), as ctest makes them for build/.
 ctest --test-dir build-asan -R '^make_.*_fixtures$' --output-on-failure >/dev/null
 export ASAN_OPTIONS="detect_leaks=1:${ASAN_OPTIONS:-}"
+# Third-party caches kept until exit by design (fontconfig's), each explained in the file.
+export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0:${LSAN_OPTIONS:-}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}"
 for suite in "${suites[@]}"; do
   echo "sanitize: $suite"

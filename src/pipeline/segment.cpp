@@ -28,8 +28,8 @@
 #include <filesystem>
 #include <optional>
 #include <set>
-#include <tuple>
 #include <sstream>
+#include <tuple>
 
 namespace segearth::pipeline {
 namespace {
@@ -340,8 +340,10 @@ void run_scene(const SegmentOptions& o, SegmentPlan& p, std::optional<LoadedMode
                const Progress& progress) {
     OutputSet outputs;  // destroyed unpublished on any error: every temporary file goes with it
     auto rasters = create_rasters(o, p, outputs);
-    if (!models) models = load_models(o, p, progress);
-    report.load_seconds = models->load_seconds, report.text_seconds = models->text_seconds;
+    if (!models) {  // the first scene loads them; the report of a later one says it took no time
+        models = load_models(o, p, progress);
+        report.load_seconds = models->load_seconds, report.text_seconds = models->text_seconds;
+    }
     for (const auto& [key, value] : models->metadata) p.metadata[key] = value;
     for (auto* r : rasters.all) r->set_metadata(p.metadata);
 
