@@ -59,8 +59,7 @@ std::map<std::string, fs::path> rasters_by_stem(const std::string& dir, const st
 // and the two files' sizes and times. A cached result of other settings is redone.
 std::string settings_of(const EvaluateDatasetOptions& o, const fs::path& image, const fs::path& label) {
     std::ostringstream s;
-    for (const auto& e : segment_scene_option_table().entries())
-        if (const auto value = e.show(o.segment)) s << "--" << e.info.name << "=" << *value << " ";
+    s << segment_scene_option_table().values_text(o.segment);
     for (const auto& file : {image, label})
         s << file.filename().string() << ":" << fs::file_size(file) << ":"
           << fs::last_write_time(file).time_since_epoch().count() << " ";

@@ -27,7 +27,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
-#include <set>
 #include <sstream>
 #include <tuple>
 
@@ -391,12 +390,9 @@ void run_scene(const SegmentOptions& o, SegmentPlan& p, std::optional<LoadedMode
 // What decides a shard's pixels: every option but those of where and how the work runs, and the
 // input file's identity. Shards of one merge must agree on it.
 std::string shard_settings(const SegmentOptions& o) {
-    static const std::set<std::string> ignored{"output", "shard", "shards", "threads", "text-cache", "overwrite",
-                                               "quicklook"};
     std::ostringstream s;
-    for (const auto& e : segment_command().options.entries())
-        if (!ignored.count(e.info.name))
-            if (const auto value = e.show(o)) s << "--" << e.info.name << "=" << *value << " ";
+    s << segment_command().options.values_text(
+        o, {"output", "shard", "shards", "threads", "text-cache", "overwrite", "quicklook"});
     std::error_code error;
     s << "input:" << fs::file_size(o.input, error) << ":" << fs::last_write_time(o.input, error).time_since_epoch().count();
     auto text = s.str();

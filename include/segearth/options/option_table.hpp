@@ -15,6 +15,7 @@
 #include <segearth/options/enum_names.hpp>
 #include <segearth/options/option_info.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -238,6 +239,17 @@ public:
     void check(const T& options) const {
         for (const auto& e : entries_)
             if (e.check) e.check(options, e.info, e.message);
+    }
+
+    /// The options set in `options` as "--name=value " text, in declaration order, without those named
+    /// in `skip`: what made a result, for records that must match on a rerun (caches, shard manifests).
+    std::string values_text(const T& options, const std::vector<std::string>& skip = {}) const {
+        std::string text;
+        for (const auto& e : entries_) {
+            if (std::find(skip.begin(), skip.end(), e.info.name) != skip.end()) continue;
+            if (const auto value = e.show(options)) text += "--" + e.info.name + "=" + *value + " ";
+        }
+        return text;
     }
 
     /// The options as plain descriptions, with their defaults read from T{}.
