@@ -68,6 +68,16 @@ fs::path find_in_data_dirs(const AssetSpec& spec) {
     return {};
 }
 
+namespace {
+
+std::string hex_crc(uLong crc) {
+    char hex[9];
+    std::snprintf(hex, sizeof hex, "%08lx", static_cast<unsigned long>(crc));
+    return hex;
+}
+
+}  // namespace
+
 std::string file_crc32(const fs::path& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw FileError(path.string() + ": cannot read");
@@ -77,9 +87,11 @@ std::string file_crc32(const fs::path& path) {
         in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
         crc = crc32(crc, reinterpret_cast<const Bytef*>(buffer.data()), static_cast<uInt>(in.gcount()));
     }
-    char hex[9];
-    std::snprintf(hex, sizeof hex, "%08lx", static_cast<unsigned long>(crc));
-    return hex;
+    return hex_crc(crc);
+}
+
+std::string text_crc32(const std::string& text) {
+    return hex_crc(crc32(crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(text.data()), static_cast<uInt>(text.size())));
 }
 
 AssetSpec bpe_vocabulary_asset() {

@@ -1,10 +1,11 @@
 #include "class_raster.hpp"
 
+#include <segearth/geo/class_counts.hpp>
+
 #include <segearth/error.hpp>
 
 #include <algorithm>
 #include <cstdlib>
-#include <set>
 
 namespace segearth::geo {
 
@@ -31,28 +32,47 @@ ClassRaster::ClassRaster(const std::string& p, int requested_background, const P
     background = requested_background >= 0 ? requested_background : bg ? std::atoi(bg) : 0;
 }
 
-std::vector<int> ClassRaster::values_present(const Progress& progress) const {
+std::map<int, int64_t> ClassRaster::pixel_counts(const Progress& progress) const {
     const int width = dataset->GetRasterXSize(), height = dataset->GetRasterYSize();
-    std::vector<bool> small(65536, false);  // 0..65535: every Byte and UInt16 value
-    std::set<int> other;
+    std::vector<int64_t> small(65536, 0);  // 0..65535: every Byte and UInt16 value
+    std::map<int, int64_t> counts;
     std::vector<int32_t> strip;
     constexpr int strip_rows = 256;
     for (int y = 0; y < height; y += strip_rows) {
-        segearth::report(progress, 0.0);
+        segearth::report(progress, 0.0);  // a check for Ctrl-C; the caller owns the progress bar
         const int rows = std::min(strip_rows, height - y);
         strip.resize(static_cast<size_t>(width) * static_cast<size_t>(rows));
         if (band->RasterIO(GF_Read, 0, y, width, rows, strip.data(), width, rows, GDT_Int32, 0, 0) != CE_None)
             throw FileError(path + ": cannot read rows " + std::to_string(y) + "..: " + last_gdal_error("?"));
         for (const int32_t v : strip) {
-            if (v >= 0 && v < 65536) small[static_cast<size_t>(v)] = true;
-            else other.insert(v);
+            if (v >= 0 && v < 65536) ++small[static_cast<size_t>(v)];
+            else ++counts[v];
         }
     }
-    std::vector<int> present(other.begin(), other.end());
     for (int v = 0; v < 65536; ++v)
-        if (small[static_cast<size_t>(v)]) present.push_back(v);
-    std::sort(present.begin(), present.end());
+        if (small[static_cast<size_t>(v)]) counts[v] = small[static_cast<size_t>(v)];
+    return counts;
+}
+
+std::vector<int> ClassRaster::values_present(const Progress& progress) const {
+    std::vector<int> present;
+    for (const auto& [value, count] : pixel_counts(progress)) present.push_back(value);
     return present;
+}
+
+std::vector<ClassCount> count_classes(const std::string& path, const Progress& progress) {
+    const ClassRaster raster(path, -1, progress, "the class raster", false);
+    auto counts = raster.pixel_counts(progress);
+    if (raster.nodata) counts.erase(*raster.nodata);
+    std::vector<ClassCount> result;
+    for (const auto& [value, name] : raster.names) result.push_back({value, name, 0});
+    for (const auto& [value, pixels] : counts) {
+        const auto named = std::find_if(result.begin(), result.end(), [&](const ClassCount& c) { return c.value == value; });
+        if (named != result.end()) named->pixels = pixels;
+        else result.push_back({value, "class_" + std::to_string(value), pixels});
+    }
+    std::sort(result.begin(), result.end(), [](const ClassCount& a, const ClassCount& b) { return a.value < b.value; });
+    return result;
 }
 
 int ClassRaster::resolve(const std::string& spec) const {

@@ -33,6 +33,8 @@ struct ClassRaster {
     /// The values present, found by a pass over the raster in strips (cancellable; unlike GDAL's
     /// statistics and histograms, nothing is stored in an .aux.xml beside the user's input).
     std::vector<int> values_present(const Progress& progress) const;
+    /// The pixels of each value present (nodata included), by the same pass.
+    std::map<int, int64_t> pixel_counts(const Progress& progress) const;
 
     /// A class by its name or its value; UsageError listing the classes otherwise.
     int resolve(const std::string& spec) const;

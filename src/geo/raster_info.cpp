@@ -37,6 +37,11 @@ RasterInfo read_raster_info(const std::string& path) {
             info.has_per_dataset_mask = (band->GetMaskFlags() & GMF_PER_DATASET) && !(band->GetMaskFlags() & GMF_ALL_VALID);
         }
     }
+    if (char** items = ds->GetMetadata())
+        for (int i = 0; items[i]; ++i) {
+            const std::string item = items[i];
+            if (const auto eq = item.find('='); eq != std::string::npos) info.metadata[item.substr(0, eq)] = item.substr(eq + 1);
+        }
     if (const OGRSpatialReference* srs = ds->GetSpatialRef()) {
         info.crs_name = srs->GetName() ? srs->GetName() : "";
         const char* authority = srs->GetAuthorityName(nullptr);

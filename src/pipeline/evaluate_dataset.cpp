@@ -118,13 +118,6 @@ void write_cache_entry(const fs::path& file, const CacheEntry& entry) {
     write_text_output(file.string(), s.str(), true, ".txt");
 }
 
-std::string csv_field(const std::string& text) {
-    if (text.find_first_of(",\"\n") == std::string::npos) return text;
-    std::string quoted = "\"";
-    for (const char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return quoted + "\"";
-}
-
 std::string csv_report(const DatasetReport& r) {
     std::ostringstream s;
     const bool two = r.total.classes.size() == 2;

@@ -203,7 +203,44 @@ MergeReport run_merge(const MergeOptions& o, const Progress& progress) {
 }  // namespace
 
 MergeReport merge(const MergeOptions& options, const Progress& progress) {
-    return with_project_errors([&] { return run_merge(options, progress); });
+    return with_project_errors([&] {
+        if (options.batch.active()) throw UsageError("merge() takes one OUTPUT: run merge_batch() for --inputs");
+        return run_merge(options, progress);
+    });
+}
+
+std::vector<MergeSceneReport> merge_batch(const MergeOptions& options,
+                                          const std::function<void(const MergeSceneReport&)>& each,
+                                          std::string& notes, const Progress& progress) {
+    return with_project_errors([&] {
+        validate(options);
+        std::vector<MergeSceneReport> reports;
+        for (const auto& scene : list_batch_scenes(options.batch, {}, notes)) {
+            MergeSceneReport r;
+            r.input = scene.input, r.output = scene.outputs[0];
+            auto o = options;
+            o.batch = {};
+            o.output = r.output;
+            if (shard_counts(o.output).empty() && fs::exists(o.output)) {
+                r.status = "skipped";
+                r.message = "no shards beside it: merged before";
+            } else {
+                try {
+                    r.merged = run_merge(o, progress);
+                    r.status = "merged";
+                } catch (const Cancelled&) {
+                    throw;
+                } catch (const Error& e) {
+                    r.status = "failed";
+                    r.message = e.what();
+                }
+            }
+            reports.push_back(r);
+            if (each) each(r);
+            if (r.status == "failed" && options.batch.fail_fast) throw Error(r.message + " (--fail-fast: the batch stops)");
+        }
+        return reports;
+    });
 }
 
 }  // namespace segearth::pipeline

@@ -1,6 +1,7 @@
 #include <segearth/pipeline/segment.hpp>
 
 #include "device_choice.hpp"
+#include "scene_runner.hpp"
 #include "with_project_errors.hpp"
 
 #include <segearth/core/assets.hpp>
@@ -152,33 +153,53 @@ void check_outputs(const SegmentOptions& o, int64_t class_count) {
 }
 
 // What the plan phase settles: everything checked and located, nothing loaded or written.
-struct SegmentPlan {
+// What holds for every scene of a run: classes, decision rule, device and model files, settled
+// before any scene is looked at; nothing loaded.
+struct ModelPlan {
     ClassSetup classes;
     core::DecisionRule rule;
-    std::unique_ptr<geo::SceneReader> reader;
     torch::Device device{torch::kCPU};
     fs::path clip, vocab, templates;
     Upsampling upsampling;
+    std::string notes;
+};
+
+ModelPlan plan_models(const SegmentOptions& o) {
+    validate_settings(o);
+    ModelPlan m;
+    m.classes = load_classes(o.classes);
+    m.rule.query_class = m.classes.vocabulary.query_class();
+    m.rule.class_count = static_cast<int64_t>(m.classes.vocabulary.classes.size());
+    m.rule.logit_scale = o.logit_scale;
+    m.rule.prob_threshold = m.classes.prob_threshold;
+    m.rule.bg_index = m.classes.bg_index;
+    m.rule.validate();
+    m.device = choose_device(o.device);
+    m.clip = core::find_asset(core::clip_weights_asset(), o.clip);
+    m.upsampling = resolve_upsampler(o.upsampler, m.clip, m.notes);
+    m.vocab = core::find_asset(core::bpe_vocabulary_asset(), o.vocab);
+    m.templates = core::find_asset(core::prompt_templates_asset(), o.templates);
+    return m;
+}
+
+// What the plan of one scene settles: its input opened, every output checked; nothing written.
+struct ScenePlan {
+    std::unique_ptr<geo::SceneReader> reader;
     std::map<std::string, std::string> metadata;
     std::optional<OutputBand> band;  ///< a shard's output rows; none: the whole grid
 };
 
-SegmentPlan plan(const SegmentOptions& o, SegmentReport& report) {
+// `settings_crc`: what the class raster records as SEGEARTH_SETTINGS_CRC32 (the user's options, which
+// for a shard are not `o`).
+ScenePlan plan_scene(const SegmentOptions& o, const ModelPlan& m, const std::string& settings_crc,
+                     SegmentReport& report) {
     validate(o);
-    SegmentPlan p;
-    p.classes = load_classes(o.classes);
-    p.rule.query_class = p.classes.vocabulary.query_class();
-    p.rule.class_count = static_cast<int64_t>(p.classes.vocabulary.classes.size());
-    p.rule.logit_scale = o.logit_scale;
-    p.rule.prob_threshold = p.classes.prob_threshold;
-    p.rule.bg_index = p.classes.bg_index;
-    p.rule.validate();
-    check_outputs(o, p.rule.class_count);
+    check_outputs(o, m.rule.class_count);
     geo::limit_gdal_cache(o.streaming.ram_mb * 1024 * 1024 / 8);
+    ScenePlan p;
     p.reader = std::make_unique<geo::SceneReader>(o.input, o.read);
-    p.device = choose_device(o.device);
-    // No output, nor the .aux.xml GDAL may write beside it, lands on an input: first the inputs as
-    // given, then (below) as found in the environment or the data folders.
+    // No output, nor the .aux.xml GDAL may write beside it, lands on an input: the inputs as given,
+    // and as found in the environment or the data folders.
     std::vector<NamedPath> outputs;
     for (const auto& [what, path] : {std::pair{"OUTPUT", &o.output}, {"--probabilities", &o.probabilities},
                                      {"--confidence", &o.confidence}, {"--vector", &o.vector},
@@ -195,39 +216,36 @@ SegmentPlan plan(const SegmentOptions& o, SegmentReport& report) {
                 {"--vocab", vocab},          {"--templates", templates}, {"--classes-file", o.classes.classes_file}};
     };
     refuse_outputs_onto_inputs(outputs, inputs(o.clip, o.upsampler.path, o.vocab, o.templates));
-    p.clip = core::find_asset(core::clip_weights_asset(), o.clip);
-    p.upsampling = resolve_upsampler(o.upsampler, p.clip, report.notes);
-    p.vocab = core::find_asset(core::bpe_vocabulary_asset(), o.vocab);
-    p.templates = core::find_asset(core::prompt_templates_asset(), o.templates);
-    refuse_outputs_onto_inputs(outputs, inputs(p.clip.string(), p.upsampling.path.string(), p.vocab.string(),
-                                               p.templates.string()));
+    refuse_outputs_onto_inputs(outputs, inputs(m.clip.string(), m.upsampling.path.string(), m.vocab.string(),
+                                               m.templates.string()));
 
     const auto& working = p.reader->working_grid();
     const auto& out_grid = o.output_grid == OutputGrid::working ? working : p.reader->native_grid();
     report.working_width = working.width, report.working_height = working.height;
     report.output_width = out_grid.width, report.output_height = out_grid.height;
-    report.device = p.device.str();
-    report.upsampler = core::to_string(p.upsampling.kind);
+    report.device = m.device.str();
+    report.upsampler = core::to_string(m.upsampling.kind);
     const auto& bands = p.reader->bands();
     p.metadata = {
         {"SEGEARTH_VERSION", SEGEARTH_VERSION},
         {"SEGEARTH_INPUT", fs::path(o.input).filename().string()},
-        {"SEGEARTH_CLASSES", vocabulary_spec(p.classes.vocabulary)},
-        {"SEGEARTH_CLASS_SOURCE", p.classes.source},
-        {"SEGEARTH_PROB_THRESHOLD", number(p.rule.prob_threshold)},
-        {"SEGEARTH_BG_INDEX", std::to_string(p.rule.bg_index)},
-        {"SEGEARTH_CLS_LAMBDA", number(p.classes.cls_lambda)},
+        {"SEGEARTH_CLASSES", vocabulary_spec(m.classes.vocabulary)},
+        {"SEGEARTH_CLASS_SOURCE", m.classes.source},
+        {"SEGEARTH_PROB_THRESHOLD", number(m.rule.prob_threshold)},
+        {"SEGEARTH_BG_INDEX", std::to_string(m.rule.bg_index)},
+        {"SEGEARTH_CLS_LAMBDA", number(m.classes.cls_lambda)},
         {"SEGEARTH_LOGIT_SCALE", number(o.logit_scale)},
         {"SEGEARTH_ATTENTION", core::to_string(o.attention)},
         {"SEGEARTH_WINDOW", std::to_string(o.streaming.window) + " stride " + std::to_string(o.streaming.stride)},
         {"SEGEARTH_WORKING_GRID", std::to_string(working.width) + " x " + std::to_string(working.height)},
         {"SEGEARTH_BANDS", std::to_string(bands[0]) + "," + std::to_string(bands[1]) + "," + std::to_string(bands[2])},
         {"SEGEARTH_INPUT_SCALING", p.reader->scaling_description()},
-        {"SEGEARTH_CLIP", p.clip.filename().string()},
+        {"SEGEARTH_CLIP", m.clip.filename().string()},
         {"SEGEARTH_UPSAMPLER", report.upsampler},
+        {"SEGEARTH_SETTINGS_CRC32", settings_crc},
     };
-    if (p.upsampling.kind == core::UpsamplerKind::simfeatup)
-        p.metadata["SEGEARTH_UPSAMPLER_FILE"] = p.upsampling.path.filename().string();
+    if (m.upsampling.kind == core::UpsamplerKind::simfeatup)
+        p.metadata["SEGEARTH_UPSAMPLER_FILE"] = m.upsampling.path.filename().string();
     return p;
 }
 
@@ -240,7 +258,7 @@ struct Rasters {
     std::vector<geo::OutputRaster*> all;
 };
 
-Rasters create_rasters(const SegmentOptions& o, const SegmentPlan& p, OutputSet& outputs) {
+Rasters create_rasters(const SegmentOptions& o, const ModelPlan& m, const ScenePlan& p, OutputSet& outputs) {
     const auto& grid = o.output_grid == OutputGrid::working ? p.reader->working_grid() : p.reader->native_grid();
     geo::OutputRasterSpec spec;
     spec.format = geo::raster_formats().name(o.format);
@@ -264,16 +282,16 @@ Rasters create_rasters(const SegmentOptions& o, const SegmentPlan& p, OutputSet&
     auto classes = spec;
     classes.path = o.output;
     classes.nodata = 255;
-    classes.category_names = p.classes.vocabulary.class_names();
-    classes.colours = p.classes.colours;
+    classes.category_names = m.classes.vocabulary.class_names();
+    classes.colours = m.classes.colours;
     classes.band_descriptions = {"class"};
     classes.overview_resampling = "NEAREST";
     r.classes = add(classes);
     if (!o.probabilities.empty()) {
         auto s = spec;
         s.path = o.probabilities;
-        s.band_count = static_cast<int>(p.rule.class_count);
-        s.band_descriptions = p.classes.vocabulary.class_names();
+        s.band_count = static_cast<int>(m.rule.class_count);
+        s.band_descriptions = m.classes.vocabulary.class_names();
         s.type = o.probabilities_type;
         if (o.probabilities_type == geo::PixelType::byte) {
             s.scale_offset = std::pair{1.0 / 254.0, 0.0};
@@ -305,7 +323,7 @@ struct LoadedModels {
     double load_seconds = 0, text_seconds = 0;
 };
 
-LoadedModels load_models(const SegmentOptions& o, const SegmentPlan& p, const Progress& progress) {
+LoadedModels load_models(const SegmentOptions& o, const ModelPlan& p, const Progress& progress) {
     LoadedModels m;
     core::set_threads(o.threads > 0 ? o.threads : core::default_thread_count());
     Stopwatch clock;
@@ -333,22 +351,41 @@ LoadedModels load_models(const SegmentOptions& o, const SegmentPlan& p, const Pr
     return m;
 }
 
-// One scene through the loaded models: the outputs created under temporary names (before the
-// models load, on the first scene), streamed, finished and published together.
-void run_scene(const SegmentOptions& o, SegmentPlan& p, std::optional<LoadedModels>& models, SegmentReport& report,
-               const Progress& progress) {
+}  // namespace
+
+struct SceneRunner::State {
+    SegmentOptions base;
+    Progress progress;
+    ModelPlan plan;
+    std::optional<LoadedModels> models;
+};
+
+SceneRunner::SceneRunner(const SegmentOptions& base, Progress progress)
+    : state_(new State{base, std::move(progress), plan_models(base), std::nullopt}) {}
+
+SceneRunner::~SceneRunner() = default;
+
+const std::string& SceneRunner::notes() const { return state_->plan.notes; }
+
+void SceneRunner::load() {
+    if (!state_->models) state_->models = load_models(state_->base, state_->plan, state_->progress);
+}
+
+namespace {
+
+// One scene through the models: the outputs created under temporary names (before the models load,
+// so that a bad format or folder is reported first), streamed, finished and published together.
+void run_scene(const SegmentOptions& o, const ModelPlan& m, ScenePlan& p, const std::function<LoadedModels&()>& models,
+               SegmentReport& report, const Progress& progress) {
     OutputSet outputs;  // destroyed unpublished on any error: every temporary file goes with it
-    auto rasters = create_rasters(o, p, outputs);
-    if (!models) {  // the first scene loads them; the report of a later one says it took no time
-        models = load_models(o, p, progress);
-        report.load_seconds = models->load_seconds, report.text_seconds = models->text_seconds;
-    }
-    for (const auto& [key, value] : models->metadata) p.metadata[key] = value;
+    auto rasters = create_rasters(o, m, p, outputs);
+    auto& loaded = models();
+    for (const auto& [key, value] : loaded.metadata) p.metadata[key] = value;
     for (auto* r : rasters.all) r->set_metadata(p.metadata);
 
     // Run.
-    core::WindowSegmenter segmenter(models->clip.model, models->text, p.upsampling.kind, models->upsampler,
-                                    {o.attention, p.classes.cls_lambda});
+    core::WindowSegmenter segmenter(loaded.clip.model, loaded.text, m.upsampling.kind, loaded.upsampler,
+                                    {o.attention, m.classes.cls_lambda});
     auto streaming = o.streaming;
     streaming.output_width = report.output_width;
     streaming.output_height = report.output_height;
@@ -356,7 +393,7 @@ void run_scene(const SegmentOptions& o, SegmentPlan& p, std::optional<LoadedMode
     SceneSource source(*p.reader);
     RasterSink sink(*p.reader, o.output_grid == OutputGrid::working, *rasters.classes, rasters.probabilities,
                     rasters.confidence, p.band ? p.band->begin : 0);
-    report.stats = segment_stream(segmenter, p.rule, source, sink, streaming, progress);
+    report.stats = segment_stream(segmenter, m.rule, source, sink, streaming, progress);
     report.model = segmenter.timings();
 
     // Publish: every output completed under its temporary name, the polygons made from the finished
@@ -371,8 +408,8 @@ void run_scene(const SegmentOptions& o, SegmentPlan& p, std::optional<LoadedMode
         q.read.bands = p.reader->bands();
         q.read.scale_ranges = p.reader->scale_ranges();
         q.classes = rasters.classes->finished_path();
-        q.names = p.classes.vocabulary.class_names();
-        q.colours = p.classes.colours;
+        q.names = m.classes.vocabulary.class_names();
+        q.colours = m.classes.colours;
         geo::draw_quicklook(q, o.quicklook, look.temporary());
     }
     if (!o.vector.empty()) {
@@ -387,22 +424,22 @@ void run_scene(const SegmentOptions& o, SegmentPlan& p, std::optional<LoadedMode
     report.stats.write_seconds += writing.seconds();
 }
 
-// What decides a shard's pixels: every option but those of where and how the work runs, and the
-// input file's identity. Shards of one merge must agree on it.
-std::string shard_settings(const SegmentOptions& o) {
-    std::ostringstream s;
-    s << segment_command().options.values_text(
-        o, {"output", "shard", "shards", "threads", "text-cache", "overwrite", "quicklook"});
-    std::error_code error;
-    s << "input:" << fs::file_size(o.input, error) << ":" << fs::last_write_time(o.input, error).time_since_epoch().count();
-    auto text = s.str();
-    std::replace(text.begin(), text.end(), '\n', ' ');
-    return text;
+}  // namespace
+
+SegmentReport SceneRunner::segment(const SegmentOptions& o) {
+    auto& st = *state_;
+    SegmentReport report;
+    auto p = plan_scene(o, st.plan, core::text_crc32(result_settings(o, false)), report);
+    const bool loaded_before = st.models.has_value();
+    run_scene(o, st.plan, p, [&]() -> LoadedModels& { load(); return *st.models; }, report, st.progress);
+    if (!loaded_before) report.load_seconds = st.models->load_seconds, report.text_seconds = st.models->text_seconds;
+    return report;
 }
 
 // One shard of the scene: the windows of its band of output rows, written under the outputs' shard
 // names (always replacing a previous try's), then its manifest. The polygons are merge's.
-SegmentReport run_shard(const SegmentOptions& o, const ShardChoice& shard, const Progress& progress) {
+SegmentReport SceneRunner::segment_shard(const SegmentOptions& o, const ShardChoice& shard) {
+    auto& st = *state_;
     validate(o);
     if (!o.quicklook.empty())
         throw UsageError("--quicklook with --shard: a shard holds a band of the scene; draw the quicklook from "
@@ -415,7 +452,7 @@ SegmentReport run_shard(const SegmentOptions& o, const ShardChoice& shard, const
     s.vector.clear();
     s.overwrite = true;
     SegmentReport report;
-    auto p = plan(s, report);
+    auto p = plan_scene(s, st.plan, core::text_crc32(result_settings(o, false)), report);
     p.band = shard_band(report.working_height, report.output_height, s.streaming, shard.index, shard.count);
     report.notes += "shard " + std::to_string(shard.index) + " of " + std::to_string(shard.count) + " (" +
                     shard.source + "): output rows " + std::to_string(p.band->begin) + ".." +
@@ -423,7 +460,7 @@ SegmentReport run_shard(const SegmentOptions& o, const ShardChoice& shard, const
 
     ShardManifest m;
     m.index = shard.index, m.count = shard.count;
-    m.settings = shard_settings(o);
+    m.settings = result_settings(o, true);
     m.band_begin = p.band->begin, m.band_end = p.band->end;
     m.width = report.output_width, m.height = report.output_height;
     m.geotransform = (o.output_grid == OutputGrid::working ? p.reader->working_grid() : p.reader->native_grid()).geotransform;
@@ -438,24 +475,24 @@ SegmentReport run_shard(const SegmentOptions& o, const ShardChoice& shard, const
     std::error_code error;
     fs::remove(manifest, error);  // a retried shard is incomplete until its manifest is written again
     if (p.band->rows() > 0) {
-        std::optional<LoadedModels> models;
-        run_scene(s, p, models, report, progress);
+        const bool loaded_before = st.models.has_value();
+        run_scene(s, st.plan, p, [&]() -> LoadedModels& { load(); return *st.models; }, report, st.progress);
+        if (!loaded_before) report.load_seconds = st.models->load_seconds, report.text_seconds = st.models->text_seconds;
     }
     m.windows = report.stats.windows_computed;
     write_manifest(manifest, m);
     return report;
 }
 
-}  // namespace
-
 SegmentReport segment(const SegmentOptions& options, const Progress& progress) {
     return with_project_errors([&] {
-        if (const auto shard = resolve_shard(options.shard, options.shards); shard.sharded())
-            return run_shard(options, shard, progress);
-        SegmentReport report;
-        auto p = plan(options, report);
-        std::optional<LoadedModels> models;
-        run_scene(options, p, models, report, progress);
+        validate(options);
+        if (options.batch.active())
+            throw UsageError("segment() takes one scene: run segment_batch() for --inputs (segment_batch.hpp)");
+        SceneRunner runner(options, progress);
+        const auto shard = resolve_shard(options.shard, options.shards);
+        auto report = shard.sharded() ? runner.segment_shard(options, shard) : runner.segment(options);
+        report.notes = runner.notes() + report.notes;
         return report;
     });
 }
@@ -463,14 +500,13 @@ SegmentReport segment(const SegmentOptions& options, const Progress& progress) {
 void segment_scenes(const SegmentOptions& base, const std::vector<SceneJob>& scenes,
                     const std::function<void(size_t, const SegmentReport&)>& after, const Progress& progress) {
     with_project_errors([&] {
-        std::optional<LoadedModels> models;
+        SceneRunner runner(base, progress);
         for (size_t i = 0; i < scenes.size(); ++i) {
             auto o = base;
             o.input = scenes[i].input;
             o.output = scenes[i].output;
-            SegmentReport report;
-            auto p = plan(o, report);
-            run_scene(o, p, models, report, progress);
+            auto report = runner.segment(o);
+            if (i == 0) report.notes = runner.notes() + report.notes;
             after(i, report);
         }
         return 0;

@@ -177,6 +177,21 @@ void declare_shards(options::OptionTable<SegmentOptions>& t) {
         .help("the number of shards for --shard auto in a Kubernetes Indexed Job (its completions)");
 }
 
+void declare_batch(options::OptionTable<SegmentOptions>& t) {
+    t.include(batch_naming_option_table(), &SegmentOptions::batch);
+    t.group(batch_naming_option_table().entries().front().info.group);
+    t.text("summary", &SegmentOptions::summary)
+        .value_name("PATH")
+        .output_path()
+        .help("the batch's summary, PATH.csv and PATH.json: each scene's status, windows, seconds and class "
+              "pixels (default: segearth_batch in --output-dir)");
+    t.integer("scene-shards", &SegmentOptions::scene_shards)
+        .value_name("K")
+        .at_least(1)
+        .help("split each scene into K shards; with --shard, task I of N takes the scene-shard pairs I, I+N, ... "
+              "(one scene per task: N = scenes x K); segearth merge --inputs ... joins them");
+}
+
 options::OptionTable<SegmentOptions> make_scene_table() {
     options::OptionTable<SegmentOptions> t;
     declare_model(t);
@@ -195,20 +210,21 @@ options::Command<SegmentOptions> make_command() {
     options::Command<SegmentOptions> c{
         "segment",
         "segment a raster into named classes (class GeoTIFF on the input's grid)",
-        "INPUT OUTPUT --classes \"a,b;c\" [options]",
+        "INPUT OUTPUT --classes \"a,b;c\" [options]  |  --inputs LIST|DIR|GLOB --output-dir DIR --classes ... [options]",
         "Segments a raster GDAL can read into the named classes (SegEarth-OV: CLIP with a modulated last block, "
         "SimFeatUp, [CLS] bias subtraction, 224 px windows every 112 px). OUTPUT is a Byte class raster on the input's "
         "grid (nodata 255) with class names, colours and the settings in its metadata.",
         {}};
     auto& t = c.options;
     t.text("input", &SegmentOptions::input).positional().required().value_name("INPUT").input_path()
-        .help("the scene: any raster GDAL reads");
+        .help("the scene: any raster GDAL reads (not with --inputs)");
     t.text("output", &SegmentOptions::output).positional().required().value_name("OUTPUT").output_path()
-        .help("the class raster");
+        .help("the class raster (not with --inputs)");
     t.include(segment_scene_option_table(), [](auto& o) -> auto& { return o; });
     declare_output(t);
     t.include(segment_running_option_table(), [](auto& o) -> auto& { return o; });
     declare_shards(t);
+    declare_batch(t);
     return c;
 }
 
@@ -235,8 +251,18 @@ const options::Command<SegmentOptions>& segment_command() {
 }
 
 void validate(const SegmentOptions& o) {
-    if (o.input.empty() || o.output.empty())
-        throw UsageError("segment needs INPUT and OUTPUT (see segearth segment --help)");
+    validate(o.batch);
+    if (o.batch.active() && (!o.input.empty() || !o.output.empty()))
+        throw UsageError("--inputs names the scenes: give no INPUT OUTPUT with it (the outputs are --output-name "
+                         "in --output-dir)");
+    if (!o.batch.active() && (o.input.empty() || o.output.empty()))
+        throw UsageError("segment needs INPUT and OUTPUT, or --inputs and --output-dir (see segearth segment --help)");
+    if (!o.batch.active() && (!o.summary.empty() || o.scene_shards != 1))
+        throw UsageError(std::string(o.summary.empty() ? "--scene-shards" : "--summary") + " goes with --inputs");
+    validate_settings(o);
+}
+
+void validate_settings(const SegmentOptions& o) {
     segment_command().options.check(o);
     geo::validate(o.read);
     validate(o.streaming);
@@ -246,6 +272,20 @@ void validate(const SegmentOptions& o) {
         std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
         if (ext != ".png") throw UsageError("--quicklook " + o.quicklook + ": the quicklook is a PNG: name it FILE.png");
     }
+}
+
+std::string result_settings(const SegmentOptions& o, bool output_paths) {
+    std::vector<std::string> skip{"output",     "shard",    "shards",     "threads",   "text-cache",  "overwrite",
+                                  "quicklook",  "inputs",   "output-dir", "output-name", "fail-fast", "summary",
+                                  "scene-shards"};
+    if (!output_paths) skip.insert(skip.end(), {"probabilities", "confidence", "vector"});
+    auto text = segment_command().options.values_text(o, skip);
+    std::error_code error;
+    const auto size = std::filesystem::file_size(o.input, error);
+    text += "input:" + std::to_string(error ? 0 : size) + ":" +
+            std::to_string(std::filesystem::last_write_time(o.input, error).time_since_epoch().count());
+    std::replace(text.begin(), text.end(), '\n', ' ');
+    return text;
 }
 
 }  // namespace segearth::pipeline

@@ -43,5 +43,7 @@ namespace segearth::core {
 /// CRC-32 of a file's bytes (zlib's, as `gzip -l` and `crc32` report), 8 hex digits: recorded in
 /// outputs so users can tell which weights made them.
 std::string file_crc32(const std::filesystem::path& path);
+/// The same of a text (the settings a result was made with).
+std::string text_crc32(const std::string& text);
 
 }  // namespace segearth::core

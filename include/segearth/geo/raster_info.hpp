@@ -2,6 +2,7 @@
 #pragma once
 
 #include <array>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,6 +27,7 @@ struct RasterInfo {
     int block_width = 0, block_height = 0;
     int overview_count = 0;
     bool has_per_dataset_mask = false;
+    std::map<std::string, std::string> metadata;  ///< the dataset's default domain (segearth's SEGEARTH_* keys)
 };
 
 /// Opens `path` with GDAL (any driver, /vsicurl/ URLs too) and describes it. Throws FileError with

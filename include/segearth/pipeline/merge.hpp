@@ -9,9 +9,11 @@
 #pragma once
 
 #include <segearth/options/option_table.hpp>
+#include <segearth/pipeline/batch_naming.hpp>
 #include <segearth/progress.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 
@@ -21,6 +23,7 @@ struct MergeOptions {
     std::string output;        ///< OUT as given to segment (its shards lie beside it)
     bool keep_shards = false;  ///< leave the shard files and manifests in place
     bool overwrite = false;    ///< replace existing final outputs
+    BatchNaming batch;         ///< --inputs ... --output-dir: every scene of a batch, named as segment named them
 };
 
 struct MergeReport {
@@ -35,5 +38,20 @@ void validate(const MergeOptions& options);
 /// Throws UsageError naming the missing, incomplete or mismatched shard and what to rerun; on any
 /// error no final output is left behind and the shards stay.
 MergeReport merge(const MergeOptions& options, const Progress& progress = {});
+
+/// One scene of merge_batch().
+struct MergeSceneReport {
+    std::string input, output;
+    std::string status;   ///< "merged", "skipped" (no shards and the output there: merged before) or "failed"
+    std::string message;  ///< failed: the error
+    MergeReport merged;
+};
+
+/// merge() for every scene of options.batch (their OUTPUT named by --output-name in --output-dir, as
+/// segment --inputs named them); a scene that fails is reported and the others go on unless
+/// --fail-fast. `each` runs after every scene.
+std::vector<MergeSceneReport> merge_batch(const MergeOptions& options,
+                                          const std::function<void(const MergeSceneReport&)>& each,
+                                          std::string& notes, const Progress& progress = {});
 
 }  // namespace segearth::pipeline

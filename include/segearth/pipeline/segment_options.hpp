@@ -7,6 +7,7 @@
 #include <segearth/geo/output_raster.hpp>
 #include <segearth/geo/scene_reader.hpp>
 #include <segearth/options/option_table.hpp>
+#include <segearth/pipeline/batch_naming.hpp>
 #include <segearth/pipeline/class_setup.hpp>
 #include <segearth/pipeline/device.hpp>
 #include <segearth/pipeline/streaming_options.hpp>
@@ -51,6 +52,11 @@ struct SegmentOptions {
     std::string text_cache_dir;  ///< "" : the user cache folder; "-" : no cache
     std::string shard;   ///< --shard I/N|auto: this task's band of the scene (shard.hpp); "" : all of it
     int64_t shards = 0;  ///< --shards N: the shard count where the engine does not say it (Kubernetes)
+    /// Batch mode (segment_batch.hpp): the scenes of --inputs instead of INPUT OUTPUT; --probabilities,
+    /// --confidence, --vector and --quicklook are then name templates in --output-dir.
+    BatchNaming batch;
+    std::string summary;       ///< --summary PATH: PATH.csv and PATH.json; "" : OUTPUT_DIR/segearth_batch
+    int64_t scene_shards = 1;  ///< --scene-shards K: each scene of a batch as K shards (merge joins them)
 };
 
 /// The command, its texts and its options table.
@@ -64,5 +70,14 @@ const options::OptionTable<SegmentOptions>& segment_running_option_table();
 /// Every check that needs no file: the declared ranges and choices, then the rules between options.
 /// Throws UsageError naming the flag, with the CLI's own words.
 void validate(const SegmentOptions& options);
+/// The part of validate() that holds for any scene: ranges, choices, reading and window rules, output
+/// formats (what a batch, or eval-dataset, checks once before naming the scenes).
+void validate_settings(const SegmentOptions& options);
+
+/// What decides a result's contents, as text: every option set but those of where the outputs go and
+/// how the work runs (threads, cache, shards, batch), and the input file's size and time. The class
+/// raster records its CRC-32 (SEGEARTH_SETTINGS_CRC32), so that a batch rerun knows what it may skip;
+/// with `output_paths` the output names are part of it (shards of one merge must agree on them).
+std::string result_settings(const SegmentOptions& options, bool output_paths);
 
 }  // namespace segearth::pipeline
