@@ -99,4 +99,26 @@ for pair in "merged single" "merged_p single_p"; do
 done
 grep -q "SEGEARTH_SHARDS=4" <(gdalinfo "$work/merged.tif") || fail "the merged raster does not say it had 4 shards"
 ls "$work"/merged.shard-* >/dev/null 2>&1 && fail "the shards were not removed"
-echo "slurm: a 4-task array and its dependent merge equal the single run"
+
+# A batch of two scenes, two shards each, over a 4-task array and a dependent merge of every scene.
+mkdir -p "$work/scenes"
+gdal_translate -q -srcwin 300 0 200 180 "$tile" "$work/scenes/a.tif"
+gdal_translate -q -srcwin 0 500 180 200 "$tile" "$work/scenes/b.tif"
+batch=$(sbatch --parsable --array=0-3 --cpus-per-task=1 --output="$work/job-%A_%a.out" \
+  "$src/examples/scale-out/slurm_batch.sbatch" --inputs "$work/scenes" --output-dir "$work/maps" "${common[@]}" \
+  --scene-shards 2) || fail "sbatch of the batch array"
+merge=$(sbatch --parsable --dependency=afterok:"$batch" --cpus-per-task=1 --output="$work/job-merge-batch.out" \
+  "$src/examples/scale-out/slurm_merge.sbatch" --inputs "$work/scenes" --output-dir "$work/maps" -q) \
+  || fail "sbatch of the batch merge"
+for _ in $(seq 600); do
+  [ -z "$(squeue -h -j "$batch,$merge" 2>/dev/null)" ] && break
+  sleep 1
+done
+[ -f "$work/maps/a_classes.tif" ] && [ -f "$work/maps/b_classes.tif" ] || fail "the batch jobs did not finish"
+"$segearth" segment --inputs "$work/scenes" --output-dir "$work/plain" "${common[@]}" --threads 1
+for stem in a b; do
+  gdal_translate -q -of ENVI "$work/maps/${stem}_classes.tif" "$work/$stem.merged.raw"
+  gdal_translate -q -of ENVI "$work/plain/${stem}_classes.tif" "$work/$stem.plain.raw"
+  cmp -s "$work/$stem.merged.raw" "$work/$stem.plain.raw" || fail "batch scene $stem differs from the plain batch's"
+done
+echo "slurm: a 4-task array and its dependent merge equal the single run; so does a sharded batch array"
