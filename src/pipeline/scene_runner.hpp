@@ -14,8 +14,8 @@ namespace segearth::pipeline {
 
 class SceneRunner {
 public:
-    /// Checks what holds for every scene (validate_settings, the classes, the model files, the
-    /// device); throws UsageError or FileError. Nothing is loaded or written.
+    /// Checks what holds for every scene (validate_settings, the classes, the device); throws
+    /// UsageError or FileError. Nothing is loaded or written.
     SceneRunner(const SegmentOptions& base, Progress progress);
     ~SceneRunner();
     SceneRunner(const SceneRunner&) = delete;
@@ -23,6 +23,9 @@ public:
 
     /// What the user should know once (no upsampler weights found, ...).
     const std::string& notes() const;
+    /// Finds the model files (flags, environment, data folders) unless done: the first scene does it
+    /// after its own checks; a batch calls it first, as an error here concerns every scene.
+    void locate();
     /// Loads the models and encodes the class texts unless done; an error here concerns every scene.
     void load();
 

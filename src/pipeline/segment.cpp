@@ -153,12 +153,12 @@ void check_outputs(const SegmentOptions& o, int64_t class_count) {
 }
 
 // What the plan phase settles: everything checked and located, nothing loaded or written.
-// What holds for every scene of a run: classes, decision rule, device and model files, settled
-// before any scene is looked at; nothing loaded.
+// What holds for every scene of a run: classes, decision rule, device and model files; nothing loaded.
 struct ModelPlan {
     ClassSetup classes;
     core::DecisionRule rule;
     torch::Device device{torch::kCPU};
+    bool located = false;  ///< the model files found (locate_models)
     fs::path clip, vocab, templates;
     Upsampling upsampling;
     std::string notes;
@@ -175,11 +175,18 @@ ModelPlan plan_models(const SegmentOptions& o) {
     m.rule.bg_index = m.classes.bg_index;
     m.rule.validate();
     m.device = choose_device(o.device);
+    return m;
+}
+
+// The model files, from the flags, the environment or the data folders: once a run, after the first
+// scene's own checks (a user hears of a mistyped INPUT before a missing weights file).
+void locate_models(const SegmentOptions& o, ModelPlan& m) {
+    if (m.located) return;
     m.clip = core::find_asset(core::clip_weights_asset(), o.clip);
     m.upsampling = resolve_upsampler(o.upsampler, m.clip, m.notes);
     m.vocab = core::find_asset(core::bpe_vocabulary_asset(), o.vocab);
     m.templates = core::find_asset(core::prompt_templates_asset(), o.templates);
-    return m;
+    m.located = true;
 }
 
 // What the plan of one scene settles: its input opened, every output checked; nothing written.
@@ -191,7 +198,7 @@ struct ScenePlan {
 
 // `settings_crc`: what the class raster records as SEGEARTH_SETTINGS_CRC32 (the user's options, which
 // for a shard are not `o`).
-ScenePlan plan_scene(const SegmentOptions& o, const ModelPlan& m, const std::string& settings_crc,
+ScenePlan plan_scene(const SegmentOptions& o, ModelPlan& m, const std::string& settings_crc,
                      SegmentReport& report) {
     validate(o);
     check_outputs(o, m.rule.class_count);
@@ -216,6 +223,7 @@ ScenePlan plan_scene(const SegmentOptions& o, const ModelPlan& m, const std::str
                 {"--vocab", vocab},          {"--templates", templates}, {"--classes-file", o.classes.classes_file}};
     };
     refuse_outputs_onto_inputs(outputs, inputs(o.clip, o.upsampler.path, o.vocab, o.templates));
+    locate_models(o, m);
     refuse_outputs_onto_inputs(outputs, inputs(m.clip.string(), m.upsampling.path.string(), m.vocab.string(),
                                                m.templates.string()));
 
@@ -367,7 +375,10 @@ SceneRunner::~SceneRunner() = default;
 
 const std::string& SceneRunner::notes() const { return state_->plan.notes; }
 
+void SceneRunner::locate() { locate_models(state_->base, state_->plan); }
+
 void SceneRunner::load() {
+    locate();
     if (!state_->models) state_->models = load_models(state_->base, state_->plan, state_->progress);
 }
 

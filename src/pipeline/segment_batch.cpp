@@ -225,6 +225,7 @@ BatchReport run_batch(const SegmentOptions& o, const std::function<void(const Ba
     auto base = o;
     base.batch = {}, base.input.clear(), base.output.clear();
     SceneRunner runner(base, per_unit);
+    runner.locate();
     report.notes = runner.notes() + report.notes;
     std::vector<std::string> names;  // the summary's class columns, as the scenes report them
     const auto summary = summary_base(o, task);

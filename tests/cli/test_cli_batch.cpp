@@ -178,7 +178,7 @@ TEST_CASE("segment --inputs: each scene as its own run, a rerun skips what is co
     CHECK_FALSE(left_temporaries(dir));
 }
 
-TEST_CASE("segment --inputs: a failing scene is reported and the batch goes on; --fail-fast stops at it") {
+TEST_CASE("segment --inputs: a failing scene is reported and the batch goes on, --fail-fast stops at it") {
     const auto dir = scratch_dir("cli_batch_failing");
     make_scenes(dir / "scenes");
     {  // a TIFF cut short: GDAL opens it, its pixels cannot be read
@@ -215,7 +215,7 @@ TEST_CASE("segment --inputs: a failing scene is reported and the batch goes on; 
     CHECK(fs::exists(dir / "run.json"));
 }
 
-TEST_CASE("segment --inputs: folders, patterns and lists; own outputs are no scenes; names that collide are refused") {
+TEST_CASE("segment --inputs: folders, patterns and lists, own outputs are no scenes, names that collide are refused") {
     const auto dir = scratch_dir("cli_batch_naming");
     make_scenes(dir / "scenes");
     const auto scenes = (dir / "scenes").string();
@@ -277,8 +277,7 @@ TEST_CASE("segment --inputs: folders, patterns and lists; own outputs are no sce
     }
 }
 
-TEST_CASE("segment --inputs --scene-shards K --shard I/N: an array job over shards of each scene; merge --inputs "
-          "joins them into what the plain batch writes") {
+TEST_CASE("segment --inputs --scene-shards K --shard I/N over an array, then merge --inputs, equals the plain batch") {
     const auto dir = scratch_dir("cli_batch_shards");
     make_scenes(dir / "scenes");
     const auto scenes = (dir / "scenes").string();
