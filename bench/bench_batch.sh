@@ -27,12 +27,12 @@ for f in "$work"/scenes/*.tif; do
   separate=$(echo "$separate + $t" | bc)
 done
 batch=$(seconds "$segearth" segment --inputs "$work/scenes" --output-dir "$work/batch" "${common[@]}")
+windows=$(awk -F, 'NR > 1 {s += $5} END {print s}' "$work/batch/segearth_batch.csv")
 rerun=$(seconds "$segearth" segment --inputs "$work/scenes" --output-dir "$work/batch" "${common[@]}")
 for f in "$work"/separate/*.tif; do
   gdal_translate -q -of ENVI "$f" "$work/separate.raw"
   gdal_translate -q -of ENVI "$work/batch/$(basename "$f")" "$work/batch.raw"
   cmp -s "$work/separate.raw" "$work/batch.raw" || { echo "batch output $(basename "$f") differs from its separate run" >&2; exit 1; }
 done
-windows=$(awk -F, 'NR > 1 {s += $5} END {print s}' "$work/batch/segearth_batch.csv")
 echo "$scenes scenes of 400 x 400 ($windows windows), ViT-B/16 + jbu_one, $(nproc) threads:" \
      "$scenes separate runs ${separate} s; one batch ${batch} s; its rerun (all skipped) ${rerun} s"
