@@ -1,8 +1,9 @@
 // segment --inputs LIST|DIR|GLOB --output-dir DIR (batch mode) and merge --inputs through the real
 // binary: every scene equals its own single run, a rerun skips complete outputs and redoes a deleted
 // one, a failing scene is reported while the others go on (--fail-fast stops), the summary says what
-// happened, segearth's own outputs in the scenes' folder are no scenes, and an array job over shards
-// of each scene merges into what the plain batch writes, bit for bit.
+// happened, segearth's own outputs in the scenes' folder are no scenes, SIGTERM keeps what was
+// published, and an array job over shards of each scene merges into what the plain batch writes, bit
+// for bit.
 #include <doctest/doctest.h>
 
 #include "koeln_files.hpp"
@@ -11,9 +12,12 @@
 
 #include <ogrsf_frmts.h>
 
+#include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 using segearth::test::fixture;
 using segearth::test::run_segearth;
@@ -334,4 +338,34 @@ TEST_CASE("segment --inputs --scene-shards K --shard I/N over an array, then mer
     CHECK(r.err.find("no shards of " + (dir / "plain" / "north_classes.tif").string() + " found") != std::string::npos);
     CHECK_MESSAGE(r.err.find("0 merged, 2 skipped, 1 failed") != std::string::npos, r.err);
     CHECK_FALSE(left_temporaries(dir));
+}
+
+TEST_CASE("segment --inputs: SIGTERM keeps the scenes already published, leaves nothing half-written, and a rerun resumes") {
+    const auto dir = scratch_dir("cli_batch_sigterm");
+    fs::create_directories(dir / "scenes");
+    segearth::test::translate_koeln(dir / "scenes" / "a.tif", {"-srcwin", "0", "0", "160", "160"});
+    // b: the tile as a 4000 x 4000 VRT, thousands of windows: still running when the signal comes.
+    segearth::test::translate_koeln(dir / "scenes" / "b.vrt", {"-of", "VRT", "-outsize", "4000", "4000"});
+    const auto out = dir / "maps";
+    const auto args = batch_args({"--inputs", (dir / "scenes").string(), "--output-dir", out.string()},
+                                 {"--probabilities", "{stem}_p.tif"});
+    auto process = segearth::test::start_segearth(args);
+    for (int i = 0; i < 6000 && !fs::exists(out / "a_p.tif"); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    REQUIRE(fs::exists(out / "a_classes.tif"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // into b's windows
+    kill(process.pid, SIGTERM);
+    const auto r = segearth::test::wait_for(process);
+    CHECK(r.exit_code == 130);
+    CHECK(r.err.find("segearth: cancelled") != std::string::npos);
+    CHECK(fs::exists(out / "a_classes.tif"));
+    CHECK(fs::exists(out / "a_p.tif"));
+    CHECK_FALSE(fs::exists(out / "b_classes.tif"));
+    CHECK_FALSE(fs::exists(out / "b_p.tif"));
+    CHECK_FALSE(left_temporaries(dir));
+    // The rerun (b made small) skips a and does b.
+    fs::remove(dir / "scenes" / "b.vrt");
+    segearth::test::translate_koeln(dir / "scenes" / "b.tif", {"-srcwin", "200", "0", "160", "160"});
+    const auto again = run_segearth(args);
+    REQUIRE_MESSAGE(again.exit_code == 0, again.err);
+    CHECK_MESSAGE(again.err.find("1 done, 1 skipped, 0 failed") != std::string::npos, again.err);
 }
