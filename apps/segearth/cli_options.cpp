@@ -1,5 +1,7 @@
 #include "cli_options.hpp"
 
+#include "cli_progress.hpp"
+
 #include <segearth/error.hpp>
 #include <segearth/geo/gdal_setup.hpp>
 
@@ -23,6 +25,8 @@ CommonOptions take_common_options(std::vector<std::string>& args) {
             i += 2;
         } else if (args[i] == "-q" || args[i] == "--quiet") {
             common.quiet = true;
+        } else if (args[i] == "--progress-lines") {
+            set_progress_lines(true);
         } else {
             rest.push_back(args[i]);
         }

@@ -17,8 +17,9 @@ struct CommonOptions {
     bool quiet = false;
 };
 
-/// Removes and applies `--config KEY VALUE` (a GDAL configuration option, repeatable) and `-q` /
-/// `--quiet`. Throws UsageError for a --config without both values.
+/// Removes and applies `--config KEY VALUE` (a GDAL configuration option, repeatable), `-q` /
+/// `--quiet` and `--progress-lines` (cli_progress.hpp). Throws UsageError for a --config without both
+/// values.
 CommonOptions take_common_options(std::vector<std::string>& args);
 
 /// What a command line said: help or JSON usage asked for, or the options given with their values.

@@ -13,6 +13,16 @@ namespace segearth::cli {
 namespace {
 
 std::atomic<int> signals_received{0};
+bool progress_lines = false;
+
+// The shared part of both callbacks in --progress-lines mode: a line when the fraction has grown.
+void print_progress_line(double fraction, double& last) {
+    fraction = std::min(std::max(fraction, 0.0), 1.0);
+    if (last >= 0 && fraction < last + 0.005 && !(fraction == 1.0 && last < 1.0)) return;
+    last = fraction;
+    std::fprintf(stderr, "segearth progress %.3f\n", fraction);
+    std::fflush(stderr);
+}
 
 extern "C" void on_interrupt(int) {
     if (signals_received.fetch_add(1) == 0) return;  // the run stops at its next progress report
@@ -35,7 +45,17 @@ void install_interrupt_handler() {
 
 bool interrupted() { return signals_received.load() > 0; }
 
+void set_progress_lines(bool on) { progress_lines = on; }
+
 Progress terminal_progress(bool quiet) {
+    if (progress_lines) {
+        auto last = std::make_shared<double>(-1.0);
+        return [last](double fraction, const std::string&) {
+            if (interrupted()) return false;
+            print_progress_line(fraction, *last);
+            return true;
+        };
+    }
     // Ticks every 2.5 %: a number at each 10 %, dots between, as GDALTermProgress prints them.
     auto printed = std::make_shared<int>(-1);
     return [quiet, printed](double fraction, const std::string&) {
@@ -59,8 +79,10 @@ Progress terminal_progress(bool quiet) {
 }
 
 Progress message_progress(bool quiet) {
-    return [quiet](double, const std::string& message) {
+    auto last = std::make_shared<double>(-1.0);
+    return [quiet, last](double fraction, const std::string& message) {
         if (!quiet && !message.empty()) std::fprintf(stderr, "%s\n", message.c_str());
+        if (progress_lines) print_progress_line(fraction, *last);
         return !interrupted();
     };
 }

@@ -11,12 +11,18 @@ namespace segearth::cli {
 void install_interrupt_handler();
 bool interrupted();
 
-/// A progress callback for the library: prints GDAL-style ticks unless `quiet`, and returns false
-/// after an interrupt.
+/// --progress-lines: for programs that run segearth (the QGIS provider), progress as whole lines on
+/// stderr, "segearth progress 0.425" (the fraction done, each time it grows by 0.005 or more), in place
+/// of GDAL's ticks and whether or not -q is given; messages stay lines of their own.
+void set_progress_lines(bool on);
+
+/// A progress callback for the library: prints GDAL-style ticks unless `quiet` (or progress lines),
+/// and returns false after an interrupt.
 Progress terminal_progress(bool quiet);
 
 /// A progress callback that prints each non-empty message as a line (train's step lines) unless
-/// `quiet`, and returns false after an interrupt.
+/// `quiet` (and the fraction as a progress line with --progress-lines), and returns false after an
+/// interrupt.
 Progress message_progress(bool quiet);
 
 }  // namespace segearth::cli

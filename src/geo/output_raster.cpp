@@ -6,12 +6,16 @@
 #include <segearth/write_error.hpp>
 
 #include "gdal_string_list.hpp"
+#include "qgis_style.hpp"
 
 #include <cpl_vsi.h>
 #include <gdal_priv.h>
 #include <ogr_spatialref.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 #include <filesystem>
 
 namespace segearth::geo {
@@ -69,6 +73,7 @@ struct OutputRaster::State {
     // Declared before the dataset, so that the dataset is closed before the files are removed.
     std::unique_ptr<TemporaryOutput> file;     // what is published
     std::unique_ptr<TemporaryOutput> scratch;  // COG: the tiled GTiff the COG copy is made from
+    std::unique_ptr<TemporaryOutput> style;    // spec.qgis_style: NAME.qml
     std::unique_ptr<GDALDataset> dataset;
 };
 
@@ -83,7 +88,9 @@ OutputRaster::OutputRaster(OutputRasterSpec spec) : spec_(std::move(spec)), stat
             throw UsageError("-co " + option + ": overviews of a class raster must use NEAREST or MODE; " + value +
                              " would invent classes that are not in the data");
     }
+    if (spec_.qgis_style && !classes) throw Error("OutputRasterSpec::qgis_style without category names");
     state_->file = std::make_unique<TemporaryOutput>(spec_.path);
+    if (spec_.qgis_style) state_->style = std::make_unique<TemporaryOutput>(qgis_style_path(spec_.path), ".qml");
     if (cog) state_->scratch = std::make_unique<TemporaryOutput>(spec_.path, ".gtiff");
     const std::string& written = cog ? state_->scratch->temporary() : state_->file->temporary();
 
@@ -206,6 +213,12 @@ void OutputRaster::finish(const Progress& progress) {
     state_->dataset.reset();  // closes and flushes
     if (CPLGetLastErrorType() >= CE_Failure)
         throw write_error(spec_.path, "finish", last_gdal_error("?"));
+    if (state_->style) {
+        std::ofstream out(state_->style->temporary(), std::ios::trunc | std::ios::binary);
+        out << qgis_class_style(spec_.category_names, spec_.colours);
+        out.close();
+        if (!out) throw write_error(state_->style->path(), "write", std::strerror(errno));
+    }
 }
 
 void OutputRaster::check_publishable() const {
@@ -215,6 +228,9 @@ void OutputRaster::check_publishable() const {
 
 void OutputRaster::publish() {
     if (state_->dataset) throw Error("OutputRaster::publish before finish");
+    // The style is the raster's sidecar, as its .aux.xml: replaced with it (one left by an earlier run
+    // describes a raster that is gone or being replaced). First: the raster's rename is the last step.
+    if (state_->style) state_->style->publish(true);
     state_->file->publish(spec_.overwrite);
     if (state_->scratch) state_->scratch->discard();
 }

@@ -23,12 +23,13 @@ options::OptionTable<BatchNaming> make_table() {
     t.group("Batch (many scenes, the model loaded once)");
     t.texts("inputs", &BatchNaming::inputs)
         .value_name("LIST|DIR|GLOB")
-        .input_path()
+        .input_path(options::FileKind::raster)
         .help("the scenes, instead of INPUT OUTPUT: raster files, folders of them (searched recursively), list "
               "files (.txt, one path per line, relative to the list) or quoted patterns (\"scenes/*.tif\"); "
               "repeatable");
     t.text("output-dir", &BatchNaming::output_dir)
         .value_name("DIR")
+        .output_path(options::FileKind::folder)
         .help("where the scenes' outputs go (made when missing)");
     t.text("output-name", &BatchNaming::output_name)
         .value_name("TEMPLATE")

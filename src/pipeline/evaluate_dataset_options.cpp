@@ -21,12 +21,13 @@ options::Command<EvaluateDatasetOptions> make_command() {
         {}};
     auto& t = c.options;
     t.group("Dataset");
-    t.text("images", &EvaluateDatasetOptions::images).required().value_name("DIR").input_path()
+    t.text("images", &EvaluateDatasetOptions::images).required().value_name("DIR").input_path(options::FileKind::folder)
         .help("the images (any raster GDAL reads: .tif, .png, .jpg, ...)");
-    t.text("labels", &EvaluateDatasetOptions::labels).required().value_name("DIR").input_path()
+    t.text("labels", &EvaluateDatasetOptions::labels).required().value_name("DIR").input_path(options::FileKind::folder)
         .help("the labels, one per image with the same file stem");
     t.text("cache", &EvaluateDatasetOptions::cache)
         .value_name("DIR")
+        .output_path(options::FileKind::folder)
         .help("keep each image's prediction and scores here; a rerun with the same settings skips the images "
               "already scored");
     t.include(segment_scene_option_table(), &EvaluateDatasetOptions::segment);

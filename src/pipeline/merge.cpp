@@ -150,6 +150,7 @@ MergeReport run_merge(const MergeOptions& o, const Progress& progress) {
         auto template_shard = open_shard(with_rows->rasters.at(role).second);
         auto merged_spec = spec_of(role, files.first, *template_shard, first, o.overwrite);
         merged_spec.metadata["SEGEARTH_SHARDS"] = std::to_string(n);
+        merged_spec.qgis_style = role == "classes";
         auto& out = outputs.add(std::make_unique<geo::OutputRaster>(std::move(merged_spec)));
         rasters[role] = &out;
         const auto& spec = out.spec();

@@ -18,7 +18,7 @@ options::Command<MergeOptions> make_command() {
         "--output-dir (as given to segment --inputs --scene-shards K) every scene of the batch is merged.",
         {}};
     auto& t = c.options;
-    t.text("output", &MergeOptions::output).positional().required().value_name("OUTPUT").output_path()
+    t.text("output", &MergeOptions::output).positional().required().value_name("OUTPUT").output_path(options::FileKind::raster)
         .help("the class raster given to segment as OUTPUT (its shards lie beside it; not with --inputs)");
     t.group("Options");
     t.flag("keep-shards", &MergeOptions::keep_shards).help("leave the shard files and manifests in place");

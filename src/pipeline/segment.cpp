@@ -214,6 +214,7 @@ ScenePlan plan_scene(const SegmentOptions& o, ModelPlan& m, const std::string& s
         if (!path->empty()) outputs.push_back({what, *path});
     for (size_t i = 0, n = outputs.size(); i < n; ++i)
         outputs.push_back({outputs[i].what + "'s sidecar", outputs[i].path + ".aux.xml"});
+    outputs.push_back({"OUTPUT's QGIS style", fs::path(o.output).replace_extension(".qml").string()});
     if (!o.vector.empty())
         for (const auto& companion : geo::vector_companions(o.vector, geo::VectorFormat::automatic))
             outputs.push_back({"--vector's companion", companion});
@@ -294,6 +295,7 @@ Rasters create_rasters(const SegmentOptions& o, const ModelPlan& m, const SceneP
     classes.colours = m.classes.colours;
     classes.band_descriptions = {"class"};
     classes.overview_resampling = "NEAREST";
+    classes.qgis_style = !p.band;  // a shard's band is no map of its own; merge writes the style
     r.classes = add(classes);
     if (!o.probabilities.empty()) {
         auto s = spec;

@@ -118,18 +118,18 @@ void declare_output(options::OptionTable<SegmentOptions>& t) {
         .help("write on the input's grid or on the working grid");
     t.text("probabilities", &SegmentOptions::probabilities)
         .value_name("FILE")
-        .output_path()
+        .output_path(options::FileKind::raster)
         .help("per-class probabilities, one band per class");
     t.choice("probabilities-type", &SegmentOptions::probabilities_type, geo::pixel_types())
         .value_name("Float32|Byte")
         .help("Float32 (nodata -1), or Byte: round(254 p) with scale 1/254 (nodata 255)");
     t.text("confidence", &SegmentOptions::confidence)
         .value_name("FILE")
-        .output_path()
+        .output_path(options::FileKind::raster)
         .help("the winning class's probability (Float32)");
     t.text("vector", &SegmentOptions::vector)
         .value_name("OUT.gpkg")
-        .output_path()
+        .output_path(options::FileKind::vector)
         .help("also polygonize the result: one GeoPackage layer per class but the background (see segearth "
               "vectorize for clean-up options)");
     t.text("quicklook", &SegmentOptions::quicklook)
@@ -216,9 +216,9 @@ options::Command<SegmentOptions> make_command() {
         "grid (nodata 255) with class names, colours and the settings in its metadata.",
         {}};
     auto& t = c.options;
-    t.text("input", &SegmentOptions::input).positional().required().value_name("INPUT").input_path()
+    t.text("input", &SegmentOptions::input).positional().required().value_name("INPUT").input_path(options::FileKind::raster)
         .help("the scene: any raster GDAL reads (not with --inputs)");
-    t.text("output", &SegmentOptions::output).positional().required().value_name("OUTPUT").output_path()
+    t.text("output", &SegmentOptions::output).positional().required().value_name("OUTPUT").output_path(options::FileKind::raster)
         .help("the class raster (not with --inputs)");
     t.include(segment_scene_option_table(), [](auto& o) -> auto& { return o; });
     declare_output(t);

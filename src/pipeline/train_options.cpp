@@ -13,7 +13,7 @@ void declare_data(options::OptionTable<TrainOptions>& t) {
     t.texts("images", &TrainOptions::images)
         .values_per_use(0)
         .value_name("SOURCE...")
-        .input_path()
+        .input_path(options::FileKind::raster)
         .help("training imagery: rasters GDAL reads, folders of them (searched recursively), or .txt/.lst files "
               "listing them; no labels needed");
     t.integer("crop", &TrainOptions::crop).value_name("PX").unit("px").help("random crop size on the working grid");
@@ -88,7 +88,7 @@ void declare_output(options::OptionTable<TrainOptions>& t) {
         .help("every N steps a PNG: image | CLIP features | upsampled features (PCA colours); 0: none");
     t.text("preview-dir", &TrainOptions::preview_dir)
         .value_name("DIR")
-        .output_path()
+        .output_path(options::FileKind::folder)
         .help("where the PNGs go (default: beside --out)");
     t.flag("overwrite", &TrainOptions::overwrite).help("replace existing outputs");
 }

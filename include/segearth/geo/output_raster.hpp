@@ -44,6 +44,9 @@ struct OutputRasterSpec {
     std::vector<std::array<uint8_t, 3>> colours;           ///< class raster: one per class value
     std::map<std::string, std::string> metadata;
     std::string overview_resampling;  ///< "" none; NEAREST or MODE for classes, AVERAGE for continuous data
+    /// A class raster's QGIS style, NAME.qml beside it (its classes as the legend), published with it
+    /// and, like its .aux.xml, replacing an older one.
+    bool qgis_style = false;
     bool overwrite = false;
 };
 
@@ -66,7 +69,7 @@ public:
     /// Completes the file under its temporary name: overviews, the COG copy, closing. Throws
     /// FileError when GDAL fails, Cancelled when `keep_going` returns false during the slow steps.
     void finish(const Progress& progress = {});
-    /// Renames the finished file (and its .aux.xml) into place. Finish every output of a run before
+    /// Renames the finished file (and its .aux.xml and .qml) into place. Finish every output of a run before
     /// publishing any (OutputSet), so that a failure leaves none that looks complete. Without
     /// spec.overwrite, a file that appeared at the path meanwhile is not replaced (UsageError).
     void publish() override;

@@ -16,6 +16,10 @@ enum class ValueType { boolean, integer, number, text, integer_list, number_list
 /// these into file widgets, the output-safety rules compare them.
 enum class PathRole { none, input, output };
 
+/// What such a path names: a dataset GDAL opens as a raster or as vectors, a folder, or another file
+/// (weights, a text list, a PNG, a CSV). The QGIS provider picks its layer, folder or file widget by it.
+enum class FileKind { file, raster, vector, folder };
+
 struct OptionInfo {
     std::string name;          ///< the one spelling, without dashes: "cls-lambda" is typed --cls-lambda
     std::string short_name;    ///< "b": also typed -b
@@ -32,6 +36,7 @@ struct OptionInfo {
     bool minimum_exclusive = false, maximum_exclusive = false;
     std::optional<std::string> default_value;  ///< as it would be typed; none: unset (see help)
     PathRole path = PathRole::none;
+    FileKind file_kind = FileKind::file;  ///< with a path role
     std::string help, group;
 
     /// How users type it and how messages name it: "--cls-lambda", "-of", or a positional's NAME.

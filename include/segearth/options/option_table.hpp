@@ -62,8 +62,14 @@ public:
         Declaration& help(std::string s) { return set(e_.info.help, std::move(s)); }
         Declaration& repeatable() { return set(e_.info.repeatable, true); }
         Declaration& values_per_use(int n) { return set(e_.info.values_per_use, n); }
-        Declaration& input_path() { return set(e_.info.path, PathRole::input); }
-        Declaration& output_path() { return set(e_.info.path, PathRole::output); }
+        Declaration& input_path(FileKind kind = FileKind::file) {
+            e_.info.file_kind = kind;
+            return set(e_.info.path, PathRole::input);
+        }
+        Declaration& output_path(FileKind kind = FileKind::file) {
+            e_.info.file_kind = kind;
+            return set(e_.info.path, PathRole::output);
+        }
         Declaration& at_least(double v) { e_.info.minimum_exclusive = false; return set(e_.info.minimum, v); }
         Declaration& above(double v) { e_.info.minimum_exclusive = true; return set(e_.info.minimum, v); }
         Declaration& at_most(double v) { e_.info.maximum_exclusive = false; return set(e_.info.maximum, v); }

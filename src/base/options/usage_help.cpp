@@ -61,8 +61,9 @@ std::string usage_help(const CommandInfo& c) {
         }
         out << wrapped(help, help_column, help_column) << "\n";
     }
-    out << "\nCommon options: --config KEY VALUE (GDAL configuration option), -q/--quiet, --help, --json-usage "
-           "(these options as JSON).\n";
+    out << "\nCommon options: --config KEY VALUE (GDAL configuration option), -q/--quiet, --progress-lines "
+           "(progress as lines 'segearth progress F', for programs), --help, --json-usage (these options as "
+           "JSON).\n";
     return out.str();
 }
 

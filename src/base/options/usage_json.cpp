@@ -66,6 +66,10 @@ std::string option_json(const OptionInfo& o, const std::string& indent) {
     if (!o.value_name.empty()) field("metavar", json_string(o.value_name));
     field("input", o.path == PathRole::input ? "true" : "false");
     field("output", o.path == PathRole::output ? "true" : "false");
+    if (o.path != PathRole::none) {
+        static const char* const kinds[] = {"file", "raster", "vector", "folder"};
+        field("file_kind", json_string(kinds[static_cast<int>(o.file_kind)]));
+    }
     field("group", json_string(o.group));
     field("description", json_string(o.help), true);
     out << indent << "}";

@@ -16,9 +16,9 @@ options::Command<EvaluateOptions> make_command() {
         "classes, they are matched by name.",
         {}};
     auto& t = c.options;
-    t.text("prediction", &EvaluateOptions::prediction).positional().required().value_name("PRED.tif").input_path()
+    t.text("prediction", &EvaluateOptions::prediction).positional().required().value_name("PRED.tif").input_path(options::FileKind::raster)
         .help("the class raster to score (segment's output)");
-    t.text("ground-truth", &EvaluateOptions::ground_truth).positional().required().value_name("GT.tif").input_path()
+    t.text("ground-truth", &EvaluateOptions::ground_truth).positional().required().value_name("GT.tif").input_path(options::FileKind::raster)
         .help("the ground-truth labels");
     t.group("Labels");
     t.integer("ignore", &EvaluateOptions::ignore_value).value_name("V").help("ground-truth value never scored");

@@ -17,9 +17,9 @@ options::Command<VectorizeOptions> make_command() {
         "strips; polygons cut at strip borders are joined with GEOS, so memory does not grow with the raster.",
         {}};
     auto& t = c.options;
-    t.text("input", &VectorizeOptions::input).positional().required().value_name("CLASSES.tif").input_path()
+    t.text("input", &VectorizeOptions::input).positional().required().value_name("CLASSES.tif").input_path(options::FileKind::raster)
         .help("the class raster");
-    t.text("output", &VectorizeOptions::output).positional().required().value_name("OUT.gpkg").output_path()
+    t.text("output", &VectorizeOptions::output).positional().required().value_name("OUT.gpkg").output_path(options::FileKind::vector)
         .help("the vector file: a GeoPackage, or GeoJSON, FlatGeobuf or Shapefile for one class");
 
     t.group("Classes and layers");
@@ -70,13 +70,13 @@ options::Command<VectorizeOptions> make_command() {
     t.group("Attributes, CRS, flood mapping");
     t.text("probabilities", &VectorizeOptions::probabilities)
         .value_name("FILE")
-        .input_path()
+        .input_path(options::FileKind::raster)
         .help("segment's --probabilities raster: adds mean_prob and max_prob per polygon");
     t.text("t_srs", &VectorizeOptions::target_srs).gdal_style().value_name("CRS")
         .help("write the polygons in this CRS");
     t.text("pre-event", &VectorizeOptions::pre_event)
         .value_name("FILE")
-        .input_path()
+        .input_path(options::FileKind::raster)
         .help("flood mapping: a class raster from before the event; only new water is written (layer new_water)");
     t.text("water-class", &VectorizeOptions::water_class).value_name("NAME|ID").help("the water class in both rasters");
     t.integer("strip-rows", &VectorizeOptions::strip_rows)
