@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The services some tests run for real, from Debian's packages: SLURM and munge for the array-job
-# test (tests/scripts/check_slurm.sh starts and stops its own daemons). Without them that test is
-# skipped. CI runs this before the test suite.
+# test (tests/scripts/check_slurm.sh starts and stops its own daemons); QGIS (3.22 on Debian 12: its
+# qgis_process and Python bindings) for the QGIS provider's tests, and pyflakes for its lint.
+# Without them those tests are skipped. CI runs this before the test suite.
 set -euo pipefail
-packages=(slurm-wlm munge)
+packages=(slurm-wlm munge qgis python3-qgis qgis-providers python3-pyflakes)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
