@@ -13,9 +13,18 @@ DEFAULTS = {"SEGEARTH_CLIP": "clip", "SEGEARTH_UPSAMPLER": "upsampler", "SEGEART
             "SEGEARTH_DEVICE": "device"}
 
 
+def installed_executable():
+    """Where cmake --install put segearth when it installed this plugin ("" for a plugin from a zip)."""
+    try:
+        with open(os.path.join(os.path.dirname(__file__), "installed_executable.txt"), encoding="utf-8") as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
 def register():
-    # The executable's default: $SEGEARTH_EXECUTABLE, else segearth on PATH.
-    found = os.environ.get(EXECUTABLE) or shutil.which("segearth") or ""
+    # The executable's default: $SEGEARTH_EXECUTABLE, else segearth on PATH, else where it was installed.
+    found = os.environ.get(EXECUTABLE) or shutil.which("segearth") or installed_executable()
     ProcessingConfig.addSetting(Setting(GROUP, EXECUTABLE, "segearth executable", found, valuetype=Setting.FILE))
     ProcessingConfig.addSetting(Setting(GROUP, "SEGEARTH_CLIP", "CLIP weights (ViT-B-16.pt or a state dict)",
                                         os.environ.get("SEGEARTH_CLIP", ""), valuetype=Setting.FILE))
