@@ -78,10 +78,10 @@ torch::Tensor WindowSegmenter::logits_of_padded(const torch::Tensor& x) {
     // The global bias (METHOD.md 5): lambda * <c, T_q>, the same for every pixel of a window.
     const auto bias = (options_.cls_lambda * torch::matmul(cls, text_queries_.t())).view({x.size(0), -1, 1, 1});
     // Cosine similarity as <T_q, U(p)> / |U(p)|: one matrix product over the features as they lie,
-    // without writing a normalised copy of them (100 MB per 224 window at width 512).
-    const auto similarity = [&](const torch::Tensor& features) {
+    // without writing a normalised copy of them (100 MB per 224 window at width 512). `queries`:
+    // (N, Q, e), the text queries in the features' coordinates.
+    const auto similarity = [&](const torch::Tensor& features, const torch::Tensor& queries) {
         const int64_t n = features.size(0), e = features.size(1), fh = features.size(2), fw = features.size(3);
-        const auto queries = text_queries_.unsqueeze(0).expand({n, -1, -1});
         if (features.is_contiguous(torch::MemoryFormat::ChannelsLast)) {
             // The upsampler's CPU output: each pixel's features contiguous. The norm along them is a
             // fast contiguous reduction (10 ms for 512 x 224 x 224); clamped like F::normalize.
@@ -95,11 +95,21 @@ torch::Tensor WindowSegmenter::logits_of_padded(const torch::Tensor& x) {
         return torch::bmm(queries, features.reshape({n, e, fh * fw})).view({n, -1, fh, fw}) / norms;
     };
     torch::Tensor features = dense.patches;
+    auto queries = text_queries_.unsqueeze(0).expand({x.size(0), -1, -1});
     watch.lap();  // the [CLS] bias above is too small to report; it is no upsampler time
-    if (kind_ == UpsamplerKind::simfeatup) features = upsampler_->forward(dense.patches, x);
+    if (kind_ == UpsamplerKind::simfeatup && options_.low_rank && device().is_cpu() &&
+        upsampler_->low_rank_pays(dense.patches)) {
+        // Exact, on the span of the window's h*w features (JbuUpsampler::forward_low_rank): the
+        // queries are projected onto the same basis, which keeps every dot product and norm.
+        auto low_rank = upsampler_->forward_low_rank(dense.patches, x);
+        features = std::move(low_rank.coefficients);
+        queries = torch::bmm(queries, low_rank.basis);
+    } else if (kind_ == UpsamplerKind::simfeatup) {
+        features = upsampler_->forward(dense.patches, x);
+    }
     if (kind_ == UpsamplerKind::bilinear) features = resize_bilinear(dense.patches, h, w);
     timings_.upsampler += watch.lap();
-    auto logits = similarity(features) + bias;
+    auto logits = similarity(features, queries) + bias;
     if (kind_ == UpsamplerKind::none) logits = resize_bilinear(logits, h, w);
     timings_.similarity += watch.lap();
     return logits;

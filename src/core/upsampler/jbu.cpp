@@ -90,6 +90,27 @@ torch::Tensor JbuImpl::forward(const torch::Tensor& source, const torch::Tensor&
     return upsample_adaptive_conv(source, k);
 }
 
+bool JbuUpsamplerImpl::low_rank_pays(const torch::Tensor& features) const {
+    return !is_training() && !torch::GradMode::is_enabled() && features.dim() == 4 &&
+           features.size(2) * features.size(3) + 1 < feature_dim_;
+}
+
+JbuUpsamplerImpl::LowRank JbuUpsamplerImpl::forward_low_rank(const torch::Tensor& features, const torch::Tensor& guidance) {
+    TORCH_CHECK(low_rank_pays(features), "forward_low_rank: for inference on features with h*w + 1 < ", feature_dim_,
+                " channels, got ", features.sizes());
+    const int64_t n = features.size(0), c = features.size(1), h = features.size(2), w = features.size(3);
+    const auto& conv = fixup_proj[1]->as<torch::nn::Conv2d>();
+    const auto fixed = (features + 0.1 * F::conv2d(features, conv->weight)).flatten(2);  // (n, C, hw); no dropout
+    const auto bias = (0.1 * conv->bias).view({1, c, 1}).expand({n, c, 1});
+    // Q from the reduced QR of [F | b]: its columns span both (rank-deficient inputs included).
+    const auto basis = std::get<0>(torch::linalg_qr(torch::cat({fixed, bias}, 2)));  // (n, C, r)
+    const int64_t r = basis.size(2);
+    auto u = torch::bmm(basis.transpose(1, 2), fixed).view({n, r, h, w});
+    for (auto& step : steps_) u = step->forward(u, guidance);
+    const auto projected_bias = torch::bmm(basis.transpose(1, 2), bias);  // (n, r, 1)
+    return {u.add_(projected_bias.view({n, r, 1, 1})), basis};
+}
+
 const char* to_string(JbuArchitecture architecture) {
     return architecture == JbuArchitecture::one ? "jbu_one" : "jbu_stack";
 }

@@ -18,6 +18,9 @@ namespace segearth::core {
 struct WindowSegmenterOptions {
     AttentionKind attention = AttentionKind::segearth;
     double cls_lambda = -0.3;  ///< weight of <[CLS], T_q> added to every pixel's logit (METHOD.md 5)
+    /// SimFeatUp on the span of the window's features where that has fewer channels (exact; CPU only:
+    /// not yet measured on CUDA). false: always the full-width path.
+    bool low_rank = true;
 };
 
 class WindowSegmenter {

@@ -61,6 +61,19 @@ public:
     /// features (N, C, h, w), guidance: the normalised window (N, 3, H, W) -> (N, C, 16h, 16w).
     torch::Tensor forward(const torch::Tensor& features, const torch::Tensor& guidance);
 
+    /// The same result in the span of the window's features (inference only). Every step applies one
+    /// spatial operator, made from the image alone, to each channel alike, so forward(F) = Q U(Q^T F)
+    /// + b for any orthonormal Q whose span holds F's h*w columns and the fix-up's bias b: the steps
+    /// run on r = h*w + 1 channels instead of C. Returns the coefficients (N, r, 16h, 16w) with b's
+    /// added, and Q (N, C, r); a dot product or a norm of a pixel's features is the same on its
+    /// coefficients (against Q^T of the other vector). Worth it where r < C (low_rank_pays).
+    struct LowRank {
+        torch::Tensor coefficients, basis;
+    };
+    LowRank forward_low_rank(const torch::Tensor& features, const torch::Tensor& guidance);
+    /// Whether forward_low_rank saves work for these features: h*w + 1 < C, and inference.
+    bool low_rank_pays(const torch::Tensor& features) const;
+
     int64_t feature_dim() const { return feature_dim_; }
     JbuArchitecture architecture() const { return architecture_; }
     /// The module of x2 step `index` (0..3): the same one four times in jbu_one.
