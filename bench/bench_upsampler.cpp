@@ -2,7 +2,7 @@
 // 224 x 224 window (C = 512; 14 -> 28 -> 56 -> 112 -> 224), batch 1 and 4, 1 and 2 threads, against
 // the unfold+einsum formulation where that fits in memory; one JBU step's fused inference pass
 // against the separate upsample + pad and adaptive convolution; and the full jbu_one forward per
-// window with its peak extra memory. Random weights.
+// window with its peak extra memory, and against its exact low-rank form. Random weights.
 //
 //   build/bench/bench_upsampler [--repeats N]
 #include <segearth/core/blas_runtime.hpp>
@@ -98,6 +98,16 @@ int main(int argc, char** argv) {
         stack->eval();
         std::printf("jbu_stack forward, one 224 x 224 window, 2 threads: %.0f ms\n",
                     best_seconds([&] { stack->forward(features, window); }, repeats) * 1e3);
+        // The exact low-rank form inference uses (r = 14 * 14 + 1 = 197 channels instead of 512),
+        // its QR and projections included, against the full width measured in the same run.
+        const double full = best_seconds([&] { up->forward(features, window); }, repeats);
+        const double low = best_seconds([&] { up->forward_low_rank(features, window); }, repeats);
+        std::printf("jbu_one forward, one 224 x 224 window, 2 threads: full width %.0f ms, low rank (r = 197) %.0f ms "
+                    "(%.2fx)\n", full * 1e3, low * 1e3, full / low);
+        const double stack_full = best_seconds([&] { stack->forward(features, window); }, repeats);
+        const double stack_low = best_seconds([&] { stack->forward_low_rank(features, window); }, repeats);
+        std::printf("jbu_stack forward, one 224 x 224 window, 2 threads: full width %.0f ms, low rank %.0f ms (%.2fx)\n",
+                    stack_full * 1e3, stack_low * 1e3, stack_full / stack_low);
     }
 
     std::printf("\none JBU step's feature path for inference, C = %ld: x2 bicubic upsampling + reflection padding + "
