@@ -13,22 +13,13 @@
 
 using namespace segearth::core;
 using segearth::test::fixture;
+using segearth::test::random_queries;
 using segearth::test::relative_error;
-namespace F = torch::nn::functional;
-
-namespace {
-
-torch::Tensor random_queries(int64_t q, int64_t e) {
-    torch::manual_seed(11);
-    return F::normalize(torch::randn({q, e}), F::NormalizeFuncOptions().dim(1));
-}
-
-}  // namespace
 
 TEST_CASE("low-rank SimFeatUp gives the full-width logits for every attention mode, batch 2, non-square windows") {
     auto clip = load_clip(fixture("tiny_clip.safetensors")).model;  // embedding 32
     auto up = load_upsampler(fixture("upsampler.safetensors"), 32).model;
-    const auto text = random_queries(6, 32);
+    const auto text = random_queries(6, 32, 11);
     torch::manual_seed(5);
     // Tokens: 4 x 3 (r = 13), 5 x 4 (r = 21), 3 x 6 (r = 19): fewer than 32 channels.
     for (const auto& [h, w] : {std::pair{64, 48}, {80, 64}, {48, 96}}) {
@@ -62,7 +53,7 @@ TEST_CASE("low-rank SimFeatUp is used only for inference on fewer than C channel
     CHECK_THROWS(up->forward_low_rank(torch::zeros({1, 32, 6, 6}), torch::zeros({1, 3, 96, 96})));
     // r >= C: the segmenter takes the full-width path and gives its logits.
     auto clip = load_clip(fixture("tiny_clip.safetensors")).model;
-    const auto text = random_queries(4, 32);
+    const auto text = random_queries(4, 32, 11);
     torch::manual_seed(9);
     const auto windows = torch::rand({1, 3, 96, 96});  // 6 x 6 tokens
     WindowSegmenter low(clip, text, UpsamplerKind::simfeatup, up, {AttentionKind::segearth, -0.3, true});
@@ -73,7 +64,7 @@ TEST_CASE("low-rank SimFeatUp is used only for inference on fewer than C channel
 TEST_CASE("low-rank SimFeatUp at the paper's size: a 512-wide CLIP and FeatUp's jbu_stack on 224 windows (r = 197)") {
     auto clip = load_clip(fixture("tiny_clip_512.safetensors")).model;
     auto up = load_upsampler(segearth::test::shared_data_file("featup/clip_jbu_stack_cocostuff.ckpt"), 512).model;
-    const auto text = random_queries(9, 512);
+    const auto text = random_queries(9, 512, 11);
     torch::manual_seed(2);
     const auto windows = torch::rand({2, 3, 224, 224});
     WindowSegmenter low(clip, text, UpsamplerKind::simfeatup, up, {AttentionKind::segearth, -0.3, true});

@@ -14,15 +14,11 @@
 
 using namespace segearth::core;
 using segearth::test::fixture;
+using segearth::test::random_queries;
 using segearth::test::relative_error;
 namespace F = torch::nn::functional;
 
 namespace {
-
-torch::Tensor random_queries(int64_t q, int64_t e) {
-    torch::manual_seed(7);
-    return F::normalize(torch::randn({q, e}), F::NormalizeFuncOptions().dim(1));
-}
 
 torch::Tensor clip_normalised(const torch::Tensor& rgb) {
     const auto mean = torch::tensor({0.48145466, 0.4578275, 0.40821073}).view({1, 3, 1, 1});

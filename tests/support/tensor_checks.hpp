@@ -1,4 +1,4 @@
-// Comparing tensors in tests with messages that show what differs.
+// Comparing tensors in tests with messages that show what differs, and the random inputs they share.
 #pragma once
 
 #include <doctest/doctest.h>
@@ -14,6 +14,13 @@ inline double relative_error(const torch::Tensor& actual, const torch::Tensor& e
     const auto b = expected.detach().to(torch::kCPU, torch::kDouble);
     const double scale = std::max(b.abs().max().item<double>(), 1e-30);
     return (a - b).abs().max().item<double>() / scale;
+}
+
+/// Q random unit rows of width E (text queries as the segmenter takes them), from `seed`.
+inline torch::Tensor random_queries(int64_t q, int64_t e, uint64_t seed = 7) {
+    torch::manual_seed(seed);
+    const auto rows = torch::randn({q, e});
+    return rows / rows.norm(2, 1, true);
 }
 
 }  // namespace segearth::test
