@@ -184,6 +184,8 @@ def option_arguments(p, value):
                 raise ValueError("{}: give {} numbers ({}), not '{}'".format(p.name, n, p.option.get("metavar"), group))
             words += [p.flag] + [number_text(float(x), "number") for x in numbers]
         return words
+    if isinstance(p.default, str) and str(value) == p.default:
+        return []  # the dialog shows the default; segearth uses it unasked
     return [p.flag, str(value)]
 
 
