@@ -16,6 +16,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <set>
 #include <thread>
 
@@ -128,8 +129,18 @@ TEST_CASE("segment: class raster on the input's grid with names, colours, settin
     }
     CHECK(mismatches == 0);
     CHECK(seen.size() > 1);  // a random model still separates something
-    check_no_outputs(dir, {"crop.tif", "classes.tif", "classes.tif.aux.xml", "p.tif", "p.tif.aux.xml", "c.tif",
-                           "c.tif.aux.xml"});
+    // QGIS's legend: classes.qml beside the class raster, one palette entry per class, named.
+    std::stringstream style;
+    style << std::ifstream(dir / "classes.qml").rdbuf();
+    CHECK(style.str().find("<rasterrenderer type=\"paletted\" band=\"1\"") != std::string::npos);
+    CHECK(style.str().find("<paletteEntry value=\"8\" color=\"#de1f07\" alpha=\"255\" label=\"building\"/>") !=
+          std::string::npos);
+    size_t entries = 0;
+    for (auto at = style.str().find("<paletteEntry"); at != std::string::npos; at = style.str().find("<paletteEntry", at + 1))
+        ++entries;
+    CHECK(entries == 9);
+    check_no_outputs(dir, {"crop.tif", "classes.tif", "classes.tif.aux.xml", "classes.qml", "p.tif", "p.tif.aux.xml",
+                           "c.tif", "c.tif.aux.xml"});
 }
 
 TEST_CASE("segment --preset: the dataset's lambda and background are used, and --cls-lambda or --bg-index win") {
