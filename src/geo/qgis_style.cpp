@@ -1,5 +1,7 @@
 #include "qgis_style.hpp"
 
+#include <segearth/geo/output_raster.hpp>
+
 #include <cstdio>
 #include <filesystem>
 

@@ -11,9 +11,6 @@
 
 namespace segearth::geo {
 
-/// Where QGIS looks for the default style of `raster`: its name with the extension .qml.
-std::string qgis_style_path(const std::string& raster);
-
 /// The .qml text: a paletted renderer of band 1 with one entry per class value (0, 1, ...).
 std::string qgis_class_style(const std::vector<std::string>& names, const std::vector<std::array<uint8_t, 3>>& colours);
 

@@ -214,7 +214,7 @@ ScenePlan plan_scene(const SegmentOptions& o, ModelPlan& m, const std::string& s
         if (!path->empty()) outputs.push_back({what, *path});
     for (size_t i = 0, n = outputs.size(); i < n; ++i)
         outputs.push_back({outputs[i].what + "'s sidecar", outputs[i].path + ".aux.xml"});
-    outputs.push_back({"OUTPUT's QGIS style", fs::path(o.output).replace_extension(".qml").string()});
+    outputs.push_back({"OUTPUT's QGIS style", geo::qgis_style_path(o.output)});
     if (!o.vector.empty())
         for (const auto& companion : geo::vector_companions(o.vector, geo::VectorFormat::automatic))
             outputs.push_back({"--vector's companion", companion});
@@ -368,6 +368,15 @@ struct SceneRunner::State {
     Progress progress;
     ModelPlan plan;
     std::optional<LoadedModels> models;
+
+    /// The models, loaded now unless already; the scene whose run loads them reports the time it took.
+    LoadedModels& loaded(SegmentReport* report = nullptr) {
+        if (models) return *models;
+        locate_models(base, plan);
+        models = load_models(base, plan, progress);
+        if (report) report->load_seconds = models->load_seconds, report->text_seconds = models->text_seconds;
+        return *models;
+    }
 };
 
 SceneRunner::SceneRunner(const SegmentOptions& base, Progress progress)
@@ -379,10 +388,7 @@ const std::string& SceneRunner::notes() const { return state_->plan.notes; }
 
 void SceneRunner::locate() { locate_models(state_->base, state_->plan); }
 
-void SceneRunner::load() {
-    locate();
-    if (!state_->models) state_->models = load_models(state_->base, state_->plan, state_->progress);
-}
+void SceneRunner::load() { state_->loaded(); }
 
 namespace {
 
@@ -443,9 +449,7 @@ SegmentReport SceneRunner::segment(const SegmentOptions& o) {
     auto& st = *state_;
     SegmentReport report;
     auto p = plan_scene(o, st.plan, core::text_crc32(result_settings(o, false)), report);
-    const bool loaded_before = st.models.has_value();
-    run_scene(o, st.plan, p, [&]() -> LoadedModels& { load(); return *st.models; }, report, st.progress);
-    if (!loaded_before) report.load_seconds = st.models->load_seconds, report.text_seconds = st.models->text_seconds;
+    run_scene(o, st.plan, p, [&]() -> LoadedModels& { return st.loaded(&report); }, report, st.progress);
     return report;
 }
 
@@ -488,9 +492,7 @@ SegmentReport SceneRunner::segment_shard(const SegmentOptions& o, const ShardCho
     std::error_code error;
     fs::remove(manifest, error);  // a retried shard is incomplete until its manifest is written again
     if (p.band->rows() > 0) {
-        const bool loaded_before = st.models.has_value();
-        run_scene(s, st.plan, p, [&]() -> LoadedModels& { load(); return *st.models; }, report, st.progress);
-        if (!loaded_before) report.load_seconds = st.models->load_seconds, report.text_seconds = st.models->text_seconds;
+        run_scene(s, st.plan, p, [&]() -> LoadedModels& { return st.loaded(&report); }, report, st.progress);
     }
     m.windows = report.stats.windows_computed;
     write_manifest(manifest, m);

@@ -87,6 +87,10 @@ private:
     std::unique_ptr<State> state_;
 };
 
+/// Where QGIS looks for the default style of `raster` (what OutputRasterSpec::qgis_style writes): its
+/// name with the extension .qml.
+std::string qgis_style_path(const std::string& raster);
+
 /// Throws UsageError "WHAT PATH already exists: use --overwrite to replace it" when `path` exists and
 /// `overwrite` is false, and "WHAT PATH: the folder F does not exist" (checked before any work starts).
 void check_output_path(const std::string& path, bool overwrite, const std::string& what);
