@@ -6,6 +6,7 @@
 
 #include <segearth/core/assets.hpp>
 #include <segearth/error.hpp>
+#include <segearth/geo/output_raster.hpp>
 #include <segearth/geo/raster_info.hpp>
 #include <segearth/json_text.hpp>
 #include <segearth/pipeline/shard.hpp>
@@ -197,6 +198,9 @@ BatchReport run_batch(const SegmentOptions& o, const std::function<void(const Ba
     if (o.scene_shards > 1 && !o.quicklook.empty())
         throw UsageError("--quicklook with --scene-shards: a shard holds a band of the scene; draw the quicklook "
                          "from the merged result");
+    const auto summary = summary_base(o, task);
+    // Its folder now, not when it is written after the last scene.
+    if (!o.summary.empty()) geo::check_output_path(summary + ".csv", true, "--summary");
     const auto scenes = list_batch_scenes(o.batch, templates, report.notes);
     std::error_code error;
     if (!fs::is_directory(o.batch.output_dir) && !fs::create_directories(o.batch.output_dir, error) && error)
@@ -228,7 +232,6 @@ BatchReport run_batch(const SegmentOptions& o, const std::function<void(const Ba
     runner.locate();
     report.notes = runner.notes() + report.notes;
     std::vector<std::string> names;  // the summary's class columns, as the scenes report them
-    const auto summary = summary_base(o, task);
     for (const auto& unit : units) {
         const auto& scene = scenes[unit.scene];
         auto row = run_unit(runner, scene, scene_options(o, scene), unit.shard, k);

@@ -272,6 +272,9 @@ TEST_CASE("segment --inputs: folders, patterns and lists, own outputs are no sce
         {{"--inputs", (dir / "nowhere").string(), "--output-dir", scenes},
          "--inputs " + (dir / "nowhere").string() + ": no such file or folder"},
         {{"--inputs", scenes + "/*.jp2", "--output-dir", scenes}, "--inputs " + scenes + "/*.jp2: the pattern matches no file"},
+        {{"--inputs", scenes, "--output-dir", scenes, "--summary", (dir / "nowhere" / "run").string()},
+         "--summary " + (dir / "nowhere" / "run.csv").string() + ": the folder " + (dir / "nowhere").string() +
+             " does not exist"},
     };
     for (const auto& [args, message] : refused) {
         CAPTURE(message);
