@@ -109,16 +109,24 @@ BlasReport blas_report() {
     SEGEARTH_FEATURE("avx512bw");
     SEGEARTH_FEATURE("avx512vl");
     SEGEARTH_FEATURE("avx512vnni");
+    SEGEARTH_FEATURE("avx512bf16");
+    SEGEARTH_FEATURE("amx-bf16");
 #undef SEGEARTH_FEATURE
     for (const auto& f : features) report.cpu_features += (report.cpu_features.empty() ? "" : " ") + f;
     report.threads = at::get_num_threads();
     return report;
 }
 
-double measure_matmul_gflops(int n, int repeats) {
+bool cpu_has_native_bf16() {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512bf16") || __builtin_cpu_supports("amx-bf16");
+}
+
+double measure_matmul_gflops(int n, int repeats, bool bf16) {
     torch::NoGradGuard no_grad;
-    const auto a = torch::randn({n, n});
-    const auto b = torch::randn({n, n});
+    const auto type = bf16 ? torch::kBFloat16 : torch::kFloat32;
+    const auto a = torch::randn({n, n}).to(type);
+    const auto b = torch::randn({n, n}).to(type);
     auto c = torch::matmul(a, b);  // warm-up: thread pool and kernel selection
     double best = 0.0;
     for (int i = 0; i < repeats; ++i) {

@@ -158,6 +158,9 @@ std::string describe_system() {
       << "Threads: " << blas.threads << "\n"
       << std::fixed << std::setprecision(1)
       << "Matmul 1024^3 float32: " << core::measure_matmul_gflops(1024, 3) << " GFLOP/s\n"
+      << "Matmul 1024^3 bfloat16: " << core::measure_matmul_gflops(1024, 3, true) << " GFLOP/s ("
+      << (core::cpu_has_native_bf16() ? "native bf16: --precision bf16 pays" : "no native bf16: emulated, use fp32")
+      << ")\n"
       << "CUDA: " << (torch::cuda::is_available() ? std::to_string(torch::cuda::device_count()) + " device(s)"
                                                    : std::string("not available")) << "\n";
     return s.str();

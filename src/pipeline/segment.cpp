@@ -152,7 +152,18 @@ void check_outputs(const SegmentOptions& o, int64_t class_count) {
     geo::check_layer_count(o.vector, geo::VectorFormat::automatic, static_cast<size_t>(class_count - 1));
 }
 
-// What the plan phase settles: everything checked and located, nothing loaded or written.
+// A precision the device multiplies in natively, or a refusal that says what to use instead.
+void check_precision(core::Precision precision, const torch::Device& device) {
+    if (!device.is_cpu()) return;
+    if (precision == core::Precision::fp16)
+        throw UsageError("--precision fp16: libtorch multiplies fp16 only on CUDA; on the CPU use --precision bf16 "
+                         "(where the CPU has native bf16) or fp32");
+    if (precision == core::Precision::bf16 && !core::cpu_has_native_bf16())
+        throw UsageError("--precision bf16: this CPU has no native bf16 (AVX512_BF16 or AMX; it has: " +
+                         core::blas_report().cpu_features + "), where bf16 is emulated and slower than fp32: use "
+                         "--precision fp32");
+}
+
 // What holds for every scene of a run: classes, decision rule, device and model files; nothing loaded.
 struct ModelPlan {
     ClassSetup classes;
@@ -175,6 +186,7 @@ ModelPlan plan_models(const SegmentOptions& o) {
     m.rule.bg_index = m.classes.bg_index;
     m.rule.validate();
     m.device = choose_device(o.device);
+    check_precision(o.precision, m.device);
     return m;
 }
 
@@ -245,6 +257,7 @@ ScenePlan plan_scene(const SegmentOptions& o, ModelPlan& m, const std::string& s
         {"SEGEARTH_CLS_LAMBDA", number(m.classes.cls_lambda)},
         {"SEGEARTH_LOGIT_SCALE", number(o.logit_scale)},
         {"SEGEARTH_ATTENTION", core::to_string(o.attention)},
+        {"SEGEARTH_PRECISION", core::to_string(o.precision)},
         {"SEGEARTH_WINDOW", std::to_string(o.streaming.window) + " stride " + std::to_string(o.streaming.stride)},
         {"SEGEARTH_WORKING_GRID", std::to_string(working.width) + " x " + std::to_string(working.height)},
         {"SEGEARTH_BANDS", std::to_string(bands[0]) + "," + std::to_string(bands[1]) + "," + std::to_string(bands[2])},
@@ -357,6 +370,8 @@ LoadedModels load_models(const SegmentOptions& o, const ModelPlan& p, const Prog
     core::TextQueryEncoder encoder(m.clip.model, tokenizer, core::read_templates(p.templates), cache);
     m.text = encoder.encode(p.classes.vocabulary.query_names());
     m.text_seconds = clock.seconds();
+    // After the text encoding, which stays float32 (it is cached, and shared by every precision).
+    m.clip.model->visual->set_precision(o.precision);
     segearth::report(progress, 0.0);
     return m;
 }

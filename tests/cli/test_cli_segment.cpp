@@ -66,6 +66,14 @@ void check_no_outputs(const fs::path& dir, const std::vector<std::string>& input
     }
 }
 
+// Whether the kernel lists the CPU feature (/proc/cpuinfo's flags, e.g. "avx512_bf16").
+bool cpu_flag(const std::string& flag) {
+    std::ifstream in("/proc/cpuinfo");
+    for (std::string line; std::getline(in, line);)
+        if (line.rfind("flags", 0) == 0) return (line + " ").find(" " + flag + " ") != std::string::npos;
+    return false;
+}
+
 // Waits (up to a minute) until a temporary output exists in `dir`: the run is writing.
 bool wait_for_part_file(const fs::path& dir) {
     for (int i = 0; i < 600; ++i) {
@@ -141,6 +149,44 @@ TEST_CASE("segment: class raster on the input's grid with names, colours, settin
     CHECK(entries == 9);
     check_no_outputs(dir, {"crop.tif", "classes.tif", "classes.tif.aux.xml", "classes.qml", "p.tif", "p.tif.aux.xml",
                            "c.tif", "c.tif.aux.xml"});
+}
+
+TEST_CASE("segment --precision bf16: recorded, close to fp32, or refused where the CPU has no native bf16") {
+    const auto dir = scratch_dir("cli_segment_precision");
+    const auto input = translate(dir / "crop.tif", {"-srcwin", "400", "300", "120", "100"});
+    const auto run = [&](const std::string& precision) {
+        return run_segearth(segment_args(input, dir / (precision + ".tif"),
+                                         {"--classes", "background;building,roof;road;tree", "--precision", precision,
+                                          "--probabilities", (dir / (precision + "_p.tif")).string()}));
+    };
+    const auto fp32 = run("fp32");
+    REQUIRE_MESSAGE(fp32.exit_code == 0, fp32.err);
+    const auto bf16 = run("bf16");
+    if (!cpu_flag("avx512_bf16") && !cpu_flag("amx_bf16")) {
+        CHECK(bf16.exit_code == 2);
+        CHECK_MESSAGE(bf16.err.find("segearth: --precision bf16: this CPU has no native bf16 (AVX512_BF16 or AMX") == 0,
+                      bf16.err);
+        CHECK(bf16.err.find("use --precision fp32") != std::string::npos);
+        CHECK_FALSE(fs::exists(dir / "bf16.tif"));
+        return;
+    }
+    REQUIRE_MESSAGE(bf16.exit_code == 0, bf16.err);
+    CHECK(std::string(open(dir / "fp32.tif")->GetMetadataItem("SEGEARTH_PRECISION")) == "fp32");
+    CHECK(std::string(open(dir / "bf16.tif")->GetMetadataItem("SEGEARTH_PRECISION")) == "bf16");
+    auto reference = open(dir / "fp32_p.tif");
+    auto other = open(dir / "bf16_p.tif");
+    double largest = 0, different = 0;
+    for (int b = 1; b <= 4; ++b) {
+        const auto want = read(*reference, b), got = read(*other, b);
+        for (size_t i = 0; i < want.size(); ++i) {
+            REQUIRE(std::isfinite(got[i]));
+            largest = std::max(largest, double(std::abs(got[i] - want[i])));
+            different += got[i] != want[i];
+        }
+    }
+    MESSAGE("bf16 against fp32: largest probability difference " << largest);
+    CHECK(largest < 0.02);
+    CHECK(different > 0);  // bf16 was used
 }
 
 TEST_CASE("segment --preset: the dataset's lambda and background are used, and --cls-lambda or --bg-index win") {
@@ -338,6 +384,11 @@ TEST_CASE("segment: every bad input is a clear error and leaves no file behind")
           "--upsampler", fixture("upsampler_768.safetensors").string()},
          1, fixture("upsampler_768.safetensors").string() + ": this upsampler was trained for 768-wide features"},
         {{"segment", input.string(), out, "--classes", "a;b", "--device", "tpu"}, 2, "--device tpu: use auto, cpu, cuda or cuda:N"},
+        {{"segment", input.string(), out, "--classes", "a;b", "--precision", "fp64"}, 2,
+         "--precision fp64: use fp32, bf16 or fp16"},
+        {{"segment", input.string(), out, "--classes", "a;b", "--precision", "fp16", "--device", "cpu"}, 2,
+         "--precision fp16: libtorch multiplies fp16 only on CUDA; on the CPU use --precision bf16 (where the CPU has "
+         "native bf16) or fp32"},
         {{"segment", input.string(), out, "--classes", "a;b", "-of", "PNG"}, 2,
          "-of PNG: use GTiff or COG"},
         {{"segment", input.string(), input.string(), "--classes", "a;b", "--overwrite"}, 2,

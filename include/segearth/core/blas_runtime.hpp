@@ -46,7 +46,12 @@ struct BlasReport {
 
 BlasReport blas_report();
 
-/// Measures a float32 n x n x n matmul through libtorch; returns GFLOP/s (best of `repeats`).
-double measure_matmul_gflops(int n = 1024, int repeats = 3);
+/// Whether this CPU multiplies bf16 natively (AVX512_BF16 or AMX). Without it oneDNN emulates bf16,
+/// slower than float32.
+bool cpu_has_native_bf16();
+
+/// Measures an n x n x n matmul through libtorch, float32 or (bf16 = true) bfloat16; returns GFLOP/s
+/// (best of `repeats`).
+double measure_matmul_gflops(int n = 1024, int repeats = 3, bool bf16 = false);
 
 }  // namespace segearth::core

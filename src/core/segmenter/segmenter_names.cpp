@@ -1,5 +1,6 @@
 // The enum name tables of the model side: one spelling per value.
 #include <segearth/core/clip/attention_kind.hpp>
+#include <segearth/core/clip/precision.hpp>
 #include <segearth/core/segmenter/segmenter_types.hpp>
 
 namespace segearth::core {
@@ -10,6 +11,12 @@ const options::EnumNames<AttentionKind>& attention_kinds() {
                                                          {AttentionKind::sclip, "sclip"},
                                                          {AttentionKind::maskclip, "maskclip"},
                                                          {AttentionKind::vanilla, "vanilla"}};
+    return names;
+}
+
+const options::EnumNames<Precision>& precisions() {
+    static const options::EnumNames<Precision> names{
+        {Precision::fp32, "fp32"}, {Precision::bf16, "bf16"}, {Precision::fp16, "fp16"}};
     return names;
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <segearth/core/clip/clip_blocks.hpp>
+#include <segearth/core/clip/precision.hpp>
 #include <segearth/core/clip_config.hpp>
 
 #include <torch/nn/modules/conv.h>
@@ -30,6 +31,13 @@ public:
     /// The positional embedding for a gh x gw token grid (METHOD.md 3a), (1 + gh*gw, width).
     torch::Tensor positional_embedding_for(int64_t gh, int64_t gw) const;
 
+    /// Stores the patch embedding's and the blocks' matrix weights in the precision's type (LayerNorms,
+    /// embeddings, ln_post and proj stay float32); every forward then multiplies in it and returns
+    /// float32. Inference only: training keeps fp32. Converting back to fp32 from bf16 does not restore
+    /// the original weights: load the model again for that.
+    void set_precision(Precision precision);
+    Precision precision() const { return precision_; }
+
     const VisionConfig& config() const { return config_; }
 
     torch::nn::Conv2d conv1{nullptr};
@@ -44,6 +52,7 @@ private:
     DenseFeatures project(const torch::Tensor& tokens, int64_t gh, int64_t gw);
 
     VisionConfig config_;
+    Precision precision_ = Precision::fp32;
 };
 TORCH_MODULE(VisionTransformer);
 
