@@ -12,6 +12,9 @@ packages=(
   # OpenBLAS makes libtorch's matmuls ~10x faster than the reference BLAS; libblas3 (the reference)
   # stays installed so the tests can check OpenBLAS's results against it.
   libopenblas0-openmp libblas3
+  # tcmalloc as segearth's malloc: glibc's gives libtorch's large buffers back to the kernel on every
+  # free (training spent a third of its CPU time re-faulting them).
+  libtcmalloc-minimal4
   # The test fixtures are written by an independent Python implementation (tests/fixtures/).
   python3 python3-torch python3-numpy
   # The fuzz targets (scripts/fuzz.sh): clang's libFuzzer, ASan and UBSan runtimes.

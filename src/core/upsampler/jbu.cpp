@@ -103,7 +103,11 @@ JbuUpsamplerImpl::LowRank JbuUpsamplerImpl::forward_low_rank(const torch::Tensor
     const auto fixed = (features + 0.1 * F::conv2d(features, conv->weight)).flatten(2);  // (n, C, hw); no dropout
     const auto bias = (0.1 * conv->bias).view({1, c, 1}).expand({n, c, 1});
     // Q from the reduced QR of [F | b]: its columns span both (rank-deficient inputs included).
-    const auto basis = std::get<0>(torch::linalg_qr(torch::cat({fixed, bias}, 2)));  // (n, C, r)
+    auto basis = std::get<0>(torch::linalg_qr(torch::cat({fixed, bias}, 2)));  // (n, C, r)
+    // Zero columns up to a multiple of 16, the CPU kernel's channel block (upsample_conv_cpu.cpp): a
+    // remainder (r = 197 = 12 x 16 + 5) would take its scalar path at every pixel. Zero coordinates
+    // change no dot product or norm, so the result stays exact.
+    if (const int64_t rest = basis.size(2) % 16; rest != 0) basis = F::pad(basis, F::PadFuncOptions({0, 16 - rest}));
     const int64_t r = basis.size(2);
     auto u = torch::bmm(basis.transpose(1, 2), fixed).view({n, r, h, w});
     for (auto& step : steps_) u = step->forward(u, guidance);

@@ -64,9 +64,10 @@ public:
     /// The same result in the span of the window's features (inference only). Every step applies one
     /// spatial operator, made from the image alone, to each channel alike, so forward(F) = Q U(Q^T F)
     /// + b for any orthonormal Q whose span holds F's h*w columns and the fix-up's bias b: the steps
-    /// run on r = h*w + 1 channels instead of C. Returns the coefficients (N, r, 16h, 16w) with b's
-    /// added, and Q (N, C, r); a dot product or a norm of a pixel's features is the same on its
-    /// coefficients (against Q^T of the other vector). Worth it where r < C (low_rank_pays).
+    /// run on r = h*w + 1 channels instead of C (padded with zero columns of Q to a multiple of 16, the
+    /// CPU kernel's channel block). Returns the coefficients (N, r, 16h, 16w) with b's added, and Q
+    /// (N, C, r); a dot product or a norm of a pixel's features is the same on its coefficients
+    /// (against Q^T of the other vector). Worth it where h*w + 1 < C (low_rank_pays).
     struct LowRank {
         torch::Tensor coefficients, basis;
     };
