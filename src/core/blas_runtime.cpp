@@ -76,6 +76,14 @@ void set_threads(int threads) {
     if (auto fn = reinterpret_cast<set_fn>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) fn(threads);
 }
 
+SingleThreaded::SingleThreaded() : threads_(at::get_num_threads()) {
+    if (threads_ > 1) set_threads(1);
+}
+
+SingleThreaded::~SingleThreaded() {
+    if (threads_ > 1) set_threads(threads_);
+}
+
 int default_thread_count() {
     if (const char* env = std::getenv("OMP_NUM_THREADS")) {
         const int n = std::atoi(env);

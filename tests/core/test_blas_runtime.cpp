@@ -73,3 +73,19 @@ TEST_CASE("set_threads brings the BLAS back to several threads after one") {
         CHECK(openblas_threads() == std::min(2, static_cast<int>(std::thread::hardware_concurrency())));
     }
 }
+
+TEST_CASE("SingleThreaded runs its scope on one thread and restores the count after") {
+    set_threads(2);
+    {
+        const SingleThreaded one;
+        CHECK(at::get_num_threads() == 1);
+    }
+    CHECK(at::get_num_threads() == 2);
+    set_threads(1);
+    {
+        const SingleThreaded already_one;
+        CHECK(at::get_num_threads() == 1);
+    }
+    CHECK(at::get_num_threads() == 1);
+    set_threads(default_thread_count());
+}

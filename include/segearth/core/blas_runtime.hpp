@@ -32,6 +32,21 @@ std::string preferred_openblas_core_type();
 /// openblas_set_num_threads is called again.
 void set_threads(int threads);
 
+/// One thread for the BLAS and libtorch while it lives, then the count before. For small LAPACK
+/// factorisations (the low-rank upsampler's 512 x 197 QR per window): they make hundreds of tiny BLAS
+/// calls, each an OpenMP fork and join, and on a machine with other work running every join waits for
+/// a descheduled thread: that QR took 5.8 s on two threads beside a build, and 9-17 ms on one.
+class SingleThreaded {
+public:
+    SingleThreaded();
+    ~SingleThreaded();
+    SingleThreaded(const SingleThreaded&) = delete;
+    SingleThreaded& operator=(const SingleThreaded&) = delete;
+
+private:
+    int threads_;
+};
+
 /// The threads to use when the user does not say: $OMP_NUM_THREADS when set, else the CPUs this
 /// process may run on. (libtorch's own default counts physical cores, which on 2-vCPU cloud machines
 /// is often 1 and halves the speed.)

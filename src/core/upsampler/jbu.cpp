@@ -1,5 +1,7 @@
 #include <segearth/core/upsampler/jbu.hpp>
 
+#include <segearth/core/blas_runtime.hpp>
+
 #include <segearth/core/upsampler/adaptive_conv.hpp>
 #include <segearth/core/upsampler/upsample_conv.hpp>
 
@@ -103,7 +105,10 @@ JbuUpsamplerImpl::LowRank JbuUpsamplerImpl::forward_low_rank(const torch::Tensor
     const auto fixed = (features + 0.1 * F::conv2d(features, conv->weight)).flatten(2);  // (n, C, hw); no dropout
     const auto bias = (0.1 * conv->bias).view({1, c, 1}).expand({n, c, 1});
     // Q from the reduced QR of [F | b]: its columns span both (rank-deficient inputs included).
-    auto basis = std::get<0>(torch::linalg_qr(torch::cat({fixed, bias}, 2)));  // (n, C, r)
+    auto basis = [&] {
+        const SingleThreaded one_thread;  // a small LAPACK factorisation: see SingleThreaded
+        return std::get<0>(torch::linalg_qr(torch::cat({fixed, bias}, 2)));  // (n, C, r)
+    }();
     // Zero columns up to a multiple of 16, the CPU kernel's channel block (upsample_conv_cpu.cpp): a
     // remainder (r = 197 = 12 x 16 + 5) would take its scalar path at every pixel. Zero coordinates
     // change no dot product or norm, so the result stays exact.
