@@ -52,7 +52,7 @@ void declare_model(options::OptionTable<SegmentOptions>& t) {
         .help("last-block attention: segearth, clearclip, sclip, maskclip or vanilla (the paper's baselines)");
     t.choice("precision", &SegmentOptions::precision, core::precisions())
         .value_name("fp32|bf16|fp16")
-        .help("number format of CLIP's matrix products: fp32 (the reference), bf16 (about 3x faster on CPUs with "
+        .help("number format of CLIP's matrix products: fp32 (the reference), bf16 (CLIP 2-3x faster on CPUs with "
               "native bf16, AVX512_BF16 or AMX, see segearth info --system; labels differ on a few pixels) or "
               "fp16 (CUDA only)");
     t.number("cls-lambda", [](auto& o) -> auto& { return o.classes.cls_lambda; })

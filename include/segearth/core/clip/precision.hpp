@@ -1,6 +1,7 @@
 // The number format CLIP's vision transformer multiplies in (--precision): fp32 is the reference for
-// every accuracy figure; bf16 runs the blocks' matrix products through oneDNN, ~4x faster on CPUs with
-// native bf16 (AVX512_BF16, AMX); fp16 is for CUDA (libtorch has no CPU fp16 matrix product).
+// every accuracy figure; bf16 runs the blocks' matrix products through oneDNN (about 4x the float32 rate
+// on CPUs with native bf16, AVX512_BF16 or AMX; CLIP as a whole 2-3x); fp16 is for CUDA (libtorch has no
+// CPU fp16 matrix product).
 // LayerNorms, the residual stream, the last block's affinities, ln_post/proj, the upsampler and the
 // similarity stay float32 in every mode (clip_blocks.cpp says why).
 #pragma once
