@@ -7,15 +7,8 @@
 #   bench/bench_precision.sh BUILD_DIR [WORK_DIR]
 set -euo pipefail
 build="$1" work="${2:-/tmp/segearth-bench-precision}"
-src="$(cd "$(dirname "$0")/.." && pwd)"
-segearth="$build/apps/segearth/segearth"
-tile="$src/data/demo/koeln.tif"
-mkdir -p "$work"
-"$build/bench/bench_segment" --image "$tile" --work "$work" --skip-native --skip-scenes > /dev/null
+source "$(dirname "$0")/tile_runs.sh"
 "$segearth" info --system | grep -E "CPU features|Matmul"
-common=(--clip "$work/vit_b16_random.safetensors" --classes "background;building,roof;road;tree;water"
-        --text-cache "$work" --overwrite)
-seconds() { sed -E 's/.* on [a-z:0-9]+ in ([0-9.]+) s.*/\1/' <<< "$1"; }
 for upsampler in none jbu_one; do
     [ "$upsampler" = jbu_one ] && u="$work/jbu_one_random.safetensors" || u=none
     declare -A took

@@ -5,18 +5,11 @@
 #   bench/bench_upsampler_ratio.sh BUILD_DIR [WORK_DIR]
 set -euo pipefail
 build="$1" work="${2:-/tmp/segearth-bench-ratio}"
-src="$(cd "$(dirname "$0")/.." && pwd)"
-segearth="$build/apps/segearth/segearth"
-tile="$src/data/demo/koeln.tif"
-mkdir -p "$work"
-"$build/bench/bench_segment" --image "$tile" --work "$work" --skip-native --skip-scenes > /dev/null
-common=(--clip "$work/vit_b16_random.safetensors" --classes "background;building,roof;road;tree;water"
-        --text-cache "$work" --overwrite)
+source "$(dirname "$0")/tile_runs.sh"
 # The run's own summary line: "... 64 windows ... in 27.3 s (model 25.1 s: CLIP 12.0 s, upsampler 9.9 s; ..."
 run() { "$segearth" segment "$tile" "$work/out.tif" "${common[@]}" "$@" 2>&1 >/dev/null | grep "windows (" ; }
 with=$(run --upsampler "$work/jbu_one_random.safetensors")
 without=$(run --upsampler none)
-seconds() { sed -E 's/.* on [a-z:0-9]+ in ([0-9.]+) s.*/\1/' <<< "$1"; }
 a=$(seconds "$with") b=$(seconds "$without")
 echo "with jbu_one: $with"
 echo "--upsampler none: $without"
