@@ -25,6 +25,11 @@ std::string slurp(const std::string& path) {
 }  // namespace
 
 Process start_segearth(const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {
+    return start_program(SEGEARTH_BINARY, args, env);
+}
+
+Process start_program(const std::string& binary, const std::vector<std::string>& args,
+                      const std::map<std::string, std::string>& env) {
     // Output goes to files rather than pipes so a chatty child can never block on a full pipe.
     char out_template[] = "/tmp/segearth-cli-out-XXXXXX";
     char err_template[] = "/tmp/segearth-cli-err-XXXXXX";
@@ -37,7 +42,7 @@ Process start_segearth(const std::vector<std::string>& args, const std::map<std:
     posix_spawn_file_actions_adddup2(&actions, out_fd, 1);
     posix_spawn_file_actions_adddup2(&actions, err_fd, 2);
 
-    std::vector<std::string> argv_strings{SEGEARTH_BINARY};
+    std::vector<std::string> argv_strings{binary};
     argv_strings.insert(argv_strings.end(), args.begin(), args.end());
     std::vector<char*> argv;
     for (auto& a : argv_strings) argv.push_back(a.data());
@@ -54,7 +59,7 @@ Process start_segearth(const std::vector<std::string>& args, const std::map<std:
     envp.push_back(nullptr);
 
     Process p;
-    const int rc = posix_spawn(&p.pid, SEGEARTH_BINARY, &actions, nullptr, argv.data(), envp.data());
+    const int rc = posix_spawn(&p.pid, binary.c_str(), &actions, nullptr, argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
     close(out_fd);
     close(err_fd);

@@ -18,6 +18,9 @@ struct Process {
     std::string out_path, err_path;
 };
 Process start_segearth(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {});
+/// The same for another binary (a copy of segearth elsewhere).
+Process start_program(const std::string& binary, const std::vector<std::string>& args,
+                      const std::map<std::string, std::string>& env = {});
 /// Waits for the process and collects its exit code and output.
 RunResult wait_for(const Process& process);
 

@@ -140,9 +140,25 @@ TEST_CASE("without clean-up, polygon counts and areas per class equal gdal_polyg
         CHECK(s.count == reference.at(value).first);
         CHECK(s.area == doctest::Approx(reference.at(value).second));
         CHECK(std::string(layer->GetSpatialRef()->GetAuthorityCode(nullptr)) == "25832");
+        // The spatial index QGIS uses, made before the first feature, holds every polygon.
+        CHECK(layer->TestCapability(OLCFastSpatialFilter));
+        const std::string count_sql = "SELECT COUNT(*) FROM rtree_" + name + "_geom";
+        OGRLayer* rows = out->ExecuteSQL(count_sql.c_str(), nullptr, nullptr);
+        REQUIRE(rows);
+        std::unique_ptr<OGRFeature> counted(rows->GetNextFeature());
+        CHECK(counted->GetFieldAsInteger64(0) == s.count);
+        out->ReleaseResultSet(rows);
     }
     CHECK(out->GetLayerByName("background") == nullptr);
     CHECK(report.pieces_merged > 0);  // the strips really cut polygons
+
+    // The user's -lco SPATIAL_INDEX=NO is kept.
+    VectorizeOptions no_index = with_strips(64);
+    no_index.layer_creation_options = {"SPATIAL_INDEX=NO"};
+    vectorize(raster, (dir / "no_index.gpkg").string(), no_index);
+    auto plain = open_vector(dir / "no_index.gpkg");
+    CHECK_FALSE(plain->GetLayerByName("building")->TestCapability(OLCFastSpatialFilter));
+    CHECK(summarize(*plain->GetLayerByName("building")).count == reference.at(1).first);
 }
 
 TEST_CASE("strip-streamed polygonizing equals whole-raster polygonizing at every strip height") {

@@ -157,7 +157,6 @@ std::unique_ptr<OGRPolygon> smooth_polygon(const OGRPolygon& polygon, int iterat
 
 std::unique_ptr<OGRGeometry> clean_polygon(std::unique_ptr<OGRGeometry> geometry, const CleanupRules& rules,
                                            const PixelGeometry& measure) {
-    geometry = valid_polygons(std::move(geometry));
     if (!geometry) return nullptr;
     if (rules.min_area_m2 > 0 && measure.area_m2(*geometry) < rules.min_area_m2) return nullptr;
     if (rules.fill_holes_m2 > 0) {

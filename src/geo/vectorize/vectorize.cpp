@@ -18,7 +18,11 @@
 #include <gdal_priv.h>
 #include <gdal_utils.h>
 
+#include <tbb/parallel_pipeline.h>
+#include <tbb/task_arena.h>
+
 #include <algorithm>
+#include <mutex>
 #include <optional>
 #include <map>
 #include <set>
@@ -168,14 +172,26 @@ VectorizeReport vectorize_into(const VectorizeOptions& o, OutputSet& outputs, co
     const CleanupRules rules{o.min_area_m2, o.fill_holes_m2, o.simplify_m, o.regularize, o.regularize_max_area_change,
                              o.smooth};
 
+    // Progress is asked from every stage, one at a time; after a no, never again.
+    std::mutex progress_mutex;
+    bool cancelled = false;
+    double done_fraction = 0;
+    const auto keep_going = [&]() -> bool {
+        const std::lock_guard<std::mutex> lock(progress_mutex);
+        cancelled = cancelled || (progress && !progress(done_fraction, ""));
+        return !cancelled;
+    };
+    const auto ask = [&] {
+        if (!keep_going()) throw Cancelled();
+    };
+
     // Cleaning and writing the polygons of one strip can take long too: ask every 256 polygons.
-    double strip_start = 0;
     long long emitted = 0;
     const auto write_polygon = [&](RegionPolygon&& region) {
-        if (++emitted % 256 == 0) segearth::report(progress, strip_start);
+        if (++emitted % 256 == 0 && !keep_going()) throw Cancelled();
         auto it = layer_of.find(region.value);
         if (it == layer_of.end()) return;
-        std::unique_ptr<OGRGeometry> pixel_geometry(region.geometry->clone());
+        std::unique_ptr<OGRGeometry> pixel_geometry(probabilities ? region.geometry->clone() : nullptr);
         measure.to_map(*region.geometry);
         auto geometry = clean_polygon(std::move(region.geometry), rules, measure);
         if (!geometry) return;
@@ -201,38 +217,88 @@ VectorizeReport vectorize_into(const VectorizeOptions& o, OutputSet& outputs, co
         ++*count;
     };
 
-    StripPolygonizer polygonizer(width, o.eight_connected, write_polygon);
+    // Strips are read, then polygonized on every CPU (GDALPolygonize on separate in-memory strips),
+    // then joined and written in order. Jobs live in slots owned here rather than by TBB, which drops
+    // the items in flight when a stage throws; at most `slots.size()` are in flight, and job k's
+    // slot k % size is free again when job k enters, since the last stage finishes jobs in order.
+    struct StripJob {
+        int y = 0, rows = 0;
+        std::vector<int32_t> values, pre_values;
+        std::vector<uint8_t> selected;
+        StripPieces pieces;
+    };
+    StripPolygonizer polygonizer(o.eight_connected, write_polygon);
     int block_w = 0, block_h = 0;
     classes.band->GetBlockSize(&block_w, &block_h);
     // Whole blocks per strip, but never a whole single-strip file (memory must not grow with height).
     const int strip_rows = o.strip_rows > 0 ? o.strip_rows : (block_h <= 1024 ? std::max(256, block_h) : 256);
-    std::vector<int32_t> values, pre_values;
-    std::vector<uint8_t> selected;
+    // One strip per CPU and one being read, within 512 MB of strip buffers (9 bytes a pixel at most).
+    const long long strip_bytes = 9LL * width * std::min(strip_rows, height);
+    const long long in_flight = std::max(2LL, std::min<long long>(tbb::this_task_arena::max_concurrency() + 1,
+                                                                  (512LL << 20) / strip_bytes));
+    std::vector<StripJob> slots(static_cast<size_t>(in_flight));
+    // Which values are polygonized: a table over their range (a map lookup per pixel cost 5 % of the
+    // time), or the map for ranges too wide for one.
+    const int lowest = layer_of.begin()->first, highest = layer_of.rbegin()->first;
+    const bool table = static_cast<long long>(highest) - lowest < (1LL << 20);
+    std::vector<uint8_t> wanted(table ? static_cast<size_t>(highest - lowest) + 1 : 0, 0);
+    if (table)
+        for (const auto& [value, layer] : layer_of) wanted[static_cast<size_t>(value - lowest)] = 1;
+    const auto is_wanted = [&](int32_t v) {
+        return table ? v >= lowest && v <= highest && wanted[static_cast<size_t>(v - lowest)] : layer_of.count(v) > 0;
+    };
+    size_t next_job = 0;
+    int next_y = 0;
     out.begin_writing();
-    for (int y = 0; y < height; y += strip_rows) {
-        const int rows = std::min(strip_rows, height - y);
-        strip_start = static_cast<double>(y) / height;
+    const auto read_stage = [&](tbb::flow_control& flow) -> StripJob* {
+        if (next_y >= height) {
+            flow.stop();
+            return nullptr;
+        }
+        ask();
+        StripJob& job = slots[next_job++ % slots.size()];
+        job.y = next_y, job.rows = std::min(strip_rows, height - next_y);
+        next_y += job.rows;
+        const int y = job.y, rows = job.rows;
         const size_t n = static_cast<size_t>(width) * static_cast<size_t>(rows);
-        values.resize(n);
-        selected.assign(n, 0);
-        if (classes.band->RasterIO(GF_Read, 0, y, width, rows, values.data(), width, rows, GDT_Int32, 0, 0) != CE_None)
+        job.values.resize(n);
+        job.selected.resize(n);
+        if (classes.band->RasterIO(GF_Read, 0, y, width, rows, job.values.data(), width, rows, GDT_Int32, 0, 0) !=
+            CE_None)
             throw FileError(class_raster + ": cannot read rows " + std::to_string(y) + "..: " + last_gdal_error("?"));
+        const auto& values = job.values;
         if (pre_on_grid) {
+            auto& pre_values = job.pre_values;
             pre_values.resize(n);
             if (pre_on_grid->GetRasterBand(1)->RasterIO(GF_Read, 0, y, width, rows, pre_values.data(), width, rows,
                                                         GDT_Int32, 0, 0) != CE_None)
                 throw FileError(o.pre_event + ": cannot read: " + last_gdal_error("?"));
             for (size_t i = 0; i < n; ++i)
-                selected[i] = values[i] == post_water && pre_values[i] != pre_water &&
-                              pre_values[i] != outside_pre_event && !(pre->nodata && pre_values[i] == *pre->nodata);
+                job.selected[i] = values[i] == post_water && pre_values[i] != pre_water &&
+                                  pre_values[i] != outside_pre_event && !(pre->nodata && pre_values[i] == *pre->nodata);
         } else {
-            for (size_t i = 0; i < n; ++i) selected[i] = layer_of.count(values[i]) > 0;
+            for (size_t i = 0; i < n; ++i) job.selected[i] = is_wanted(values[i]);
         }
-        polygonizer.add_strip(y, rows, values, selected, y + rows >= height,
-                              sub_progress(progress, static_cast<double>(y) / height,
-                                           static_cast<double>(y + rows) / height));
-        segearth::report(progress, static_cast<double>(y + rows) / height);
-    }
+        return &job;
+    };
+    const auto polygonize_stage = [&](StripJob* job) -> StripJob* {
+        job->pieces = polygonize_strip(width, o.eight_connected, job->y, job->rows, job->values.data(),
+                                       job->selected.data(), keep_going);
+        return job;
+    };
+    const auto join_stage = [&](StripJob* job) {
+        polygonizer.add(std::move(job->pieces), job->y + job->rows >= height, keep_going);
+        job->pieces = {};
+        {
+            const std::lock_guard<std::mutex> lock(progress_mutex);
+            done_fraction = static_cast<double>(job->y + job->rows) / height;
+        }
+        ask();
+    };
+    tbb::parallel_pipeline(slots.size(),
+                           tbb::make_filter<void, StripJob*>(tbb::filter_mode::serial_in_order, read_stage) &
+                               tbb::make_filter<StripJob*, StripJob*>(tbb::filter_mode::parallel, polygonize_stage) &
+                               tbb::make_filter<StripJob*, void>(tbb::filter_mode::serial_in_order, join_stage));
     out.finish();
     report.pieces_merged = polygonizer.pieces_merged();
     report.seconds = started.seconds();
