@@ -120,6 +120,13 @@ int main(int argc, char** argv) {
                 in_memory.exit_code, in_memory.wall_seconds, in_memory.last_line.c_str(), in_memory.peak_rss_mb);
     std::printf("ratio segearth vectorize wall / GDALPolygonize alone: %.2f (/ that process's wall: %.2f)\n",
                 ours.wall_seconds / polygonize_seconds, ours.wall_seconds / in_memory.wall_seconds);
+    // The same output without the GeoPackage's spatial index, which GDALPolygonize's in-memory layer
+    // does not build either.
+    const auto plain = run_child({SEGEARTH_BINARY, "vectorize", raster.string(), (work / "plain.gpkg").string(),
+                                  "--overwrite", "-lco", "SPATIAL_INDEX=NO"},
+                                 work / "plain.log");
+    std::printf("segearth vectorize -lco SPATIAL_INDEX=NO: exit %d, %.1f s, peak RSS %.0f MB; / GDALPolygonize alone: %.2f\n",
+                plain.exit_code, plain.wall_seconds, plain.peak_rss_mb, plain.wall_seconds / polygonize_seconds);
     if (!skip_script) {
         fs::remove(work / "gdal.gpkg");
         const auto gdal = run_child({"gdal_polygonize.py", "-q", raster.string(), "-f", "GPKG", (work / "gdal.gpkg").string()},

@@ -24,6 +24,10 @@ int run(int argc, char** argv, const std::vector<const Command*>& commands, int 
     const std::string name = argc < 2 ? std::string() : argv[1];
     for (const auto* c : commands)
         if (name == c->name) return c->run(std::vector<std::string>(argv + 2, argv + argc));
+    if (name == "--version") {
+        std::cout << "segearth " << SEGEARTH_VERSION << "\n";
+        return 0;
+    }
     if (elsewhere) return elsewhere(argc, argv);
     if (argc < 2) {
         print_usage(std::cerr, commands);
@@ -31,10 +35,6 @@ int run(int argc, char** argv, const std::vector<const Command*>& commands, int 
     }
     if (name == "--help" || name == "-h" || name == "help") {
         print_usage(std::cout, commands);
-        return 0;
-    }
-    if (name == "--version") {
-        std::cout << "segearth " << SEGEARTH_VERSION << "\n";
         return 0;
     }
     throw UsageError("unknown command '" + name + "' (run 'segearth --help' for the list)");

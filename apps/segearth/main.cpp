@@ -1,7 +1,7 @@
 // segearth: the command users run. The commands that only need GDAL (vectorize, eval) run here, in a
 // binary that does not load libtorch: loading it costs ~0.9 s and 160 MB before any work, longer than
-// polygonizing a large mask. Every other command, --help and --version included, is handed to
-// segearth-torch by exec, with the same arguments, environment and exit status.
+// polygonizing a large mask. Every other command, --help included, is handed to segearth-torch by
+// exec, with the same arguments, environment and exit status.
 #include "command_eval.hpp"
 #include "command_main.hpp"
 #include "command_vectorize.hpp"
