@@ -146,6 +146,7 @@ StripPieces polygonize_strip(int width, bool eight_connected, int y, int rows, c
     PieceCollector layer(eight_connected, strip.pieces);
     char eight[] = "8CONNECTED=8";
     char* options[] = {eight_connected ? eight : nullptr, nullptr};
+    CPLErrorReset();
     bool refused = false;
     const std::function<bool()> asking = [&] {
         refused = refused || !keep_going();

@@ -8,8 +8,6 @@
 // only on its strip; StripPolygonizer::add() joins the strips' pieces, which must come top to bottom.
 #pragma once
 
-#include <segearth/progress.hpp>
-
 #include <ogr_geometry.h>
 
 #include <cstdint>
