@@ -45,6 +45,15 @@ if(NOT SEGEARTH_GEO STREQUAL "OFF")
   endif()
 endif()
 
+# The scene scheduler needs only TBB beside libtorch: it builds where GDAL is absent too.
+if(NOT TBB_FOUND)
+  find_package(TBB CONFIG QUIET)
+endif()
+set(SEGEARTH_HAVE_SCHEDULER ${TBB_FOUND})
+if(NOT SEGEARTH_HAVE_SCHEDULER)
+  message(STATUS "segearth: TBB not found: building without the scene scheduler (segearth_scheduler)")
+endif()
+
 if(SEGEARTH_BUILD_TESTS)
   find_package(doctest CONFIG REQUIRED)
   # The fixture generator needs Debian's python3-torch, which only the system interpreter sees (a
