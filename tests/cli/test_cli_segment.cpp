@@ -151,6 +151,22 @@ TEST_CASE("segment: class raster on the input's grid with names, colours, settin
                            "c.tif", "c.tif.aux.xml"});
 }
 
+TEST_CASE("segment --device cuda where libtorch sees no GPU: a clear error naming what is missing, no output") {
+    // On a machine with an NVIDIA device this path is not taken (tools/gpu_check.sh covers CUDA there).
+    if (fs::exists("/dev/nvidia0") || fs::exists("/dev/nvidiactl")) return;
+    const auto dir = scratch_dir("cli_segment_no_cuda");
+    const auto input = translate(dir / "crop.tif", {"-srcwin", "400", "300", "64", "64"});
+    for (const std::string device : {"cuda", "cuda:1"}) {
+        CAPTURE(device);
+        const auto r = run_segearth(segment_args(input, dir / "out.tif", {"--classes", "a;b", "--device", device}));
+        CHECK(r.exit_code == 2);
+        CHECK_MESSAGE(r.err == "segearth: --device " + device +
+                                   ": this build of libtorch sees no CUDA device; use --device cpu\n",
+                      r.err);
+        CHECK_FALSE(fs::exists(dir / "out.tif"));
+    }
+}
+
 TEST_CASE("segment --precision bf16: recorded, close to fp32, or refused where the CPU has no native bf16") {
     const auto dir = scratch_dir("cli_segment_precision");
     const auto input = translate(dir / "crop.tif", {"-srcwin", "400", "300", "120", "100"});
