@@ -23,7 +23,12 @@ void print_usage(std::ostream& out, const std::vector<const Command*>& commands)
 int run(int argc, char** argv, const std::vector<const Command*>& commands, int (*elsewhere)(int, char**)) {
     const std::string name = argc < 2 ? std::string() : argv[1];
     for (const auto* c : commands)
-        if (name == c->name) return c->run(std::vector<std::string>(argv + 2, argv + argc));
+        if (name == c->name) {
+            // Before the command's own work (its models may take seconds to load); not before an exec
+            // to another binary, which would lose the handlers and let a signal kill it silently.
+            install_interrupt_handler();
+            return c->run(std::vector<std::string>(argv + 2, argv + argc));
+        }
     if (name == "--version") {
         std::cout << "segearth " << SEGEARTH_VERSION << "\n";
         return 0;
@@ -63,8 +68,6 @@ int run_and_report(int argc, char** argv, const std::vector<const Command*>& com
 }  // namespace
 
 int command_main(int argc, char** argv, const std::vector<const Command*>& commands, int (*elsewhere)(int, char**)) {
-    // From the start: a Ctrl-C while the models load is seen at the first progress report.
-    install_interrupt_handler();
     const int code = run_and_report(argc, argv, commands, elsewhere);
     // A cancelled training step may still be running: end without the static destructors, which
     // would take libtorch's thread pools from under it (every output is published or removed already).

@@ -2,6 +2,7 @@
 // reference of tests/fixtures/make_clip_fixtures.py, and fp32 left exactly as it was.
 #include <doctest/doctest.h>
 
+#include <segearth/core/blas_runtime.hpp>
 #include <segearth/core/clip_model.hpp>
 #include <segearth/core/segmenter/window_segmenter.hpp>
 #include <segearth/core/upsampler/upsampler_file.hpp>
@@ -24,6 +25,15 @@ constexpr double bf16_tolerance = 2e-2;
 
 TensorMap expected() { return read_weights(fixture("expected.safetensors")).tensors; }
 
+// The accuracy checks hold for oneDNN's bf16 products, which accumulate in float32. Without native
+// bf16 libtorch 1.13 falls back to products that round as they go (4-5 % here), and segment refuses
+// --precision bf16 there (test_cli_segment.cpp), so they would test a path no user can take.
+bool native_bf16() {
+    if (cpu_has_native_bf16()) return true;
+    MESSAGE("this CPU has no native bf16 (AVX512_BF16 or AMX): bf16 accuracy not checked here");
+    return false;
+}
+
 }  // namespace
 
 TEST_CASE("bf16 dense forward and image embedding are within bf16 rounding of the float64 reference") {
@@ -34,6 +44,7 @@ TEST_CASE("bf16 dense forward and image embedding are within bf16 rounding of th
     CHECK(clip->visual->precision() == Precision::bf16);
     CHECK((clip->visual->transformer->block(0)->mlp->c_fc->weight.scalar_type() == torch::kBFloat16));
     CHECK((clip->visual->transformer->block(0)->ln_1->weight.scalar_type() == torch::kFloat32));
+    if (!native_bf16()) return;
     const auto& image = want.at("image");
     const auto embedding = clip->visual->encode(image);
     CHECK((embedding.scalar_type() == torch::kFloat32));
@@ -67,6 +78,7 @@ TEST_CASE("fp32 precision leaves the forward bit for bit as it was, and the text
 }
 
 TEST_CASE("bf16 window logits through SimFeatUp agree with fp32 on the pixels fp32 decides clearly") {
+    if (!native_bf16()) return;
     auto reference = load_clip(fixture("tiny_clip.safetensors")).model;
     auto bf16 = load_clip(fixture("tiny_clip.safetensors")).model;
     bf16->visual->set_precision(Precision::bf16);
