@@ -100,6 +100,7 @@ int main(int argc, char** argv) {
         up = core::JbuUpsampler(512);
         up->eval();
         up->to(device);
+        up->set_precision(precision);
     }
     // 6 queries for 5 classes, as "background;building,roof;road;tree;water".
     const auto text = F::normalize(torch::randn({6, 512}), F::NormalizeFuncOptions().dim(1)).to(device);

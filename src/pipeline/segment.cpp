@@ -372,6 +372,7 @@ LoadedModels load_models(const SegmentOptions& o, const ModelPlan& p, const Prog
     m.text_seconds = clock.seconds();
     // After the text encoding, which stays float32 (it is cached, and shared by every precision).
     m.clip.model->visual->set_precision(o.precision);
+    if (m.upsampler) m.upsampler->set_precision(o.precision);
     segearth::report(progress, 0.0);
     return m;
 }

@@ -67,7 +67,16 @@ torch::Tensor JbuImpl::pixel_major_kernels(const torch::Tensor& g, const torch::
     const auto guidance = g.contiguous();
     torch::Tensor with_guidance = torch::empty({n, h, w, taps + gc}, g.options());  // [k, g] per pixel
     {
-        const auto keys = range_proj->forward(guidance).contiguous();
+        // range_proj's 1x1 convolutions (3 -> 32 -> 32 channels, dropout off) as products over the
+        // pixels: 2.1 instead of 10 ms at 224 x 224 here, where libtorch's convolution pays its set-up.
+        const auto& key_in = range_proj[0]->as<torch::nn::Conv2d>();
+        const auto& key_out = range_proj[3]->as<torch::nn::Conv2d>();
+        auto key_hidden = torch::linear(guidance.permute({0, 2, 3, 1}), key_in->weight.flatten(1), key_in->bias);
+        torch::gelu_out(key_hidden, key_hidden);
+        const auto keys = torch::linear(key_hidden, key_out->weight.flatten(1), key_out->bias)
+                              .permute({0, 3, 1, 2})
+                              .contiguous();
+        key_hidden.reset();
         const auto correlation = local_correlation(reflect_pad(keys, radius_), keys);
         const auto s = spatial.flatten().to(g.scalar_type()).contiguous();
         AT_DISPATCH_FLOATING_TYPES(g.scalar_type(), "normalised_range_kernel", [&] {
@@ -78,10 +87,15 @@ torch::Tensor JbuImpl::pixel_major_kernels(const torch::Tensor& g, const torch::
     }
     const auto& first = fixup_proj[0]->as<torch::nn::Conv2d>();
     const auto& second = fixup_proj[3]->as<torch::nn::Conv2d>();
-    auto hidden = torch::linear(with_guidance, first->weight.flatten(1), first->bias);
+    // bf16: 2.4x faster here than float32 (measured on the 4 steps of a 224 window, 2 Zen 4 cores):
+    // OpenBLAS runs these narrow products (121 outputs) far below its peak, oneDNN's bf16 does not.
+    const bool bf16 = precision_ == Precision::bf16 && g.scalar_type() == torch::kFloat;
+    const auto type = bf16 ? torch::kBFloat16 : g.scalar_type();
+    auto hidden = torch::linear(with_guidance.to(type), first->weight.flatten(1).to(type), first->bias.to(type));
     torch::gelu_out(hidden, hidden);
-    auto k = torch::linear(hidden, second->weight.flatten(1), second->bias);
+    auto k = torch::linear(hidden, second->weight.flatten(1).to(type), second->bias.to(type));
     hidden.reset();
+    if (bf16) k = k.to(g.scalar_type());
     k.mul_(0.1).add_(with_guidance.narrow(3, 0, taps));
     return k.permute({0, 3, 1, 2});
 }
@@ -118,6 +132,10 @@ JbuUpsamplerImpl::LowRank JbuUpsamplerImpl::forward_low_rank(const torch::Tensor
     for (auto& step : steps_) u = step->forward(u, guidance);
     const auto projected_bias = torch::bmm(basis.transpose(1, 2), bias);  // (n, r, 1)
     return {u.add_(projected_bias.view({n, r, 1, 1})), basis};
+}
+
+void JbuUpsamplerImpl::set_precision(Precision precision) {
+    for (auto& step : steps_) step->set_precision(precision);
 }
 
 const char* to_string(JbuArchitecture architecture) {

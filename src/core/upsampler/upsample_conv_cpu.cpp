@@ -21,6 +21,10 @@
 // broadcast K' value of every tile pixel whose window holds it: 22 loads and 54 broadcasts per 108
 // FMAs. Pixel tiles outside, channel blocks inside, so the tile's K' (6 x 81 floats) stays in L1 and
 // its 9 x 11 source pixels (all channels) in L2 while the blocks go by.
+//
+// K' itself (11 x 11 -> 9 x 9, ~2000 multiply-adds per pixel) runs vectorised on that path: each of
+// its rows, and each row of Wx, padded to 16 lanes (fold_kernel_9). Written scalar it cost as much as
+// the convolution of a 208-channel low-rank step.
 #include "upsample_conv_cpu.hpp"
 
 #include "bicubic_x2.hpp"
@@ -68,6 +72,14 @@ struct AxisFold {
         }
     }
     const T* of(int64_t o, int64_t side) const { return weights.data() + o * side * window; }
+
+    /// The same weights with every row padded by zeros to `lanes` (the vectorised fold's layout).
+    std::vector<T> padded(int64_t side, int64_t lanes) const {
+        const int64_t rows = static_cast<int64_t>(start.size()) * side;
+        std::vector<T> out(static_cast<size_t>(rows * lanes), T(0));
+        for (int64_t i = 0; i < rows; ++i) std::copy_n(weights.data() + i * window, window, out.data() + i * lanes);
+        return out;
+    }
 };
 
 // K' (wy x wx) = Wy^T K Wx for one pixel; `temp` holds side x wx.
@@ -89,19 +101,47 @@ void fold_kernel(const T* k, const T* wy, const T* wx, int64_t side, int64_t n_w
 }
 
 constexpr int win = 9;        // the 9 x 9 source window of r = 5
+constexpr int side_9 = 11;    // its 11 x 11 taps
 constexpr int tile_pairs = 3; // 6 pixels x 16 channels: 12 accumulators + 2 inputs + 1 broadcast = 16 AVX2 registers
+constexpr int lanes = 16;     // a K' row (9 values) padded: K' of one pixel is win x lanes floats
+constexpr int folded_9 = win * lanes;
+
+// Sixteen floats: one AVX-512 register, two AVX2 ones.
+typedef float v16f __attribute__((vector_size(64), aligned(4)));
+#define SEGEARTH_LOAD16(p) (*reinterpret_cast<const v16f*>(p))
+
+// fold_kernel for r = 5 and 9 x 9 windows, vectorised along the window's columns: temp = K Wx as 11
+// rows of 16 lanes, then K' = Wy^T temp, written as 9 rows of `lanes` (the last 7 of each zero).
+// wx16 is Wx with its rows padded to 16 (AxisFold::padded).
+SEGEARTH_VECTOR_CLONES void fold_kernel_9(const float* k, const float* wy, const float* wx16, float* out) {
+    v16f temp[side_9];
+#pragma GCC unroll 11
+    for (int dy = 0; dy < side_9; ++dy) {
+        v16f sum = {};
+#pragma GCC unroll 11
+        for (int dx = 0; dx < side_9; ++dx) sum += k[dy * side_9 + dx] * SEGEARTH_LOAD16(wx16 + dx * lanes);
+        temp[dy] = sum;
+    }
+#pragma GCC unroll 9
+    for (int a = 0; a < win; ++a) {
+        v16f sum = {};
+#pragma GCC unroll 11
+        for (int dy = 0; dy < side_9; ++dy) sum += wy[dy * win + a] * temp[dy];
+        *reinterpret_cast<v16f*>(out + a * lanes) = sum;
+    }
+}
 
 // The hot loop, float, 9 x 9 windows: `Pairs` pixel pairs x 16 channels. src points at the first
 // pair's window (row 0, column 0, first channel); pair p's window starts p columns later. kp holds
-// the 2*Pairs pixels' K' (9 x 9 each); pixel j goes to out + j * C.
+// the 2*Pairs pixels' K' (win x lanes each, fold_kernel_9's layout); pixel j goes to out + j * C.
 template <int Pairs>
 SEGEARTH_VECTOR_CLONES void conv_tile_9(const float* src, int64_t row_stride, int64_t C, const float* kp,
                                         float* out) {
-    constexpr int Px = 2 * Pairs, taps = win * win;
+    constexpr int Px = 2 * Pairs, taps = folded_9;
     v8f acc[Px][2] = {};
     for (int a = 0; a < win; ++a) {
         const float* row = src + a * row_stride;
-        const float* ka = kp + a * win;
+        const float* ka = kp + a * lanes;
 #pragma GCC unroll 16
         for (int q = 0; q < Pairs - 1 + win; ++q) {
             const v8f v0 = SEGEARTH_LOAD8(row + q * C), v1 = SEGEARTH_LOAD8(row + q * C + 8);
@@ -125,13 +165,14 @@ SEGEARTH_VECTOR_CLONES void conv_tile_9(const float* src, int64_t row_stride, in
 }
 
 // Any window, any type, channels [c0, C) of one pixel: the general path (tails, tiny sources, double).
+// K' row a starts at kp + a * kp_row.
 template <class T>
-void conv_pixel(const T* src, int64_t row_stride, int64_t C, const T* kp, int64_t n_wy, int64_t n_wx, int64_t c0,
-                T* out) {
+void conv_pixel(const T* src, int64_t row_stride, int64_t C, const T* kp, int64_t n_wy, int64_t n_wx,
+                int64_t kp_row, int64_t c0, T* out) {
     std::fill(out + c0, out + C, T(0));
     for (int64_t a = 0; a < n_wy; ++a)
         for (int64_t b = 0; b < n_wx; ++b) {
-            const T kv = kp[a * n_wx + b];
+            const T kv = kp[a * kp_row + b];
             const T* in = src + a * row_stride + b * C;
             for (int64_t c = c0; c < C; ++c) out[c] += kv * in[c];
         }
@@ -144,8 +185,11 @@ void upsample_conv_cpu(const T* src, const T* kernel, int64_t batch, int64_t cha
                        int64_t radius, T* out) {
     const int64_t H = 2 * h, W = 2 * w, C = channels, side = 2 * radius + 1, taps = side * side;
     const AxisFold<T> rows(h, radius), cols(w, radius);
-    const int64_t n_wy = rows.window, n_wx = cols.window, folded = n_wy * n_wx, row_stride = w * C;
-    const bool tiled = std::is_same_v<T, float> && n_wy == win && n_wx == win;
+    const int64_t n_wy = rows.window, n_wx = cols.window, row_stride = w * C;
+    const bool tiled = std::is_same_v<T, float> && n_wy == win && n_wx == win && side == side_9;
+    // The tiled path's K' rows are padded to `lanes` (fold_kernel_9), the general path's are not.
+    const int64_t kp_row = tiled ? lanes : n_wx, folded = n_wy * kp_row;
+    const std::vector<T> cols16 = tiled ? cols.padded(side, lanes) : std::vector<T>();
     at::parallel_for(0, batch * H, 1, [&](int64_t begin, int64_t end) {
         std::vector<T> kp(static_cast<size_t>(2 * tile_pairs * folded)), temp(static_cast<size_t>(side * n_wx));
         for (int64_t job = begin; job < end; ++job) {
@@ -160,12 +204,12 @@ void upsample_conv_cpu(const T* src, const T* kernel, int64_t batch, int64_t cha
                     tiled && x + 2 * tile_pairs <= W && cols.start[x + 2 * tile_pairs - 1] == s + tile_pairs - 1
                         ? 2 * tile_pairs
                         : 2;
-                for (int64_t j = 0; j < pixels; ++j)
-                    fold_kernel(k_row + (x + j) * taps, rows.of(y, side), cols.of(x + j, side), side, n_wy, n_wx,
-                                temp.data(), kp.data() + j * folded);
                 int64_t c = 0;
                 if constexpr (std::is_same_v<T, float>) {
                     if (tiled) {
+                        for (int64_t j = 0; j < pixels; ++j)
+                            fold_kernel_9(k_row + (x + j) * taps, rows.of(y, side),
+                                          cols16.data() + (x + j) * side * lanes, kp.data() + j * folded);
                         for (; c + 16 <= C; c += 16) {
                             const float* at = src_rows + s * C + c;
                             if (pixels == 2 * tile_pairs)
@@ -175,10 +219,14 @@ void upsample_conv_cpu(const T* src, const T* kernel, int64_t batch, int64_t cha
                         }
                     }
                 }
+                if (!tiled)
+                    for (int64_t j = 0; j < pixels; ++j)
+                        fold_kernel(k_row + (x + j) * taps, rows.of(y, side), cols.of(x + j, side), side, n_wy, n_wx,
+                                    temp.data(), kp.data() + j * folded);
                 if (c < C)
                     for (int64_t j = 0; j < pixels; ++j)
                         conv_pixel(src_rows + cols.start[x + j] * C, row_stride, C, kp.data() + j * folded, n_wy,
-                                   n_wx, c, out_row + (x + j) * C);
+                                   n_wx, kp_row, c, out_row + (x + j) * C);
                 x += pixels;
             }
         }

@@ -2,8 +2,9 @@
 // every accuracy figure; bf16 runs the blocks' matrix products through oneDNN (about 4x the float32 rate
 // on CPUs with native bf16, AVX512_BF16 or AMX; CLIP as a whole 2-3x); fp16 is for CUDA (libtorch has no
 // CPU fp16 matrix product).
-// LayerNorms, the residual stream, the last block's affinities, ln_post/proj, the upsampler and the
-// similarity stay float32 in every mode (clip_blocks.cpp says why).
+// LayerNorms, the residual stream, the last block's affinities, ln_post/proj, and the similarity stay
+// float32 in every mode (clip_blocks.cpp says why); of the upsampler, bf16 converts only the kernel
+// fix-up's matrix products (JbuImpl::set_precision).
 #pragma once
 
 #include <segearth/options/enum_names.hpp>

@@ -8,6 +8,8 @@
 //   torch::Tensor U = up->forward(F, window);   // F (N, 512, 14, 14), window (N, 3, 224, 224) -> (N, 512, 224, 224)
 #pragma once
 
+#include <segearth/core/clip/precision.hpp>
+
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/pimpl.h>
@@ -31,6 +33,12 @@ public:
     /// seen through a permuted view, the layout the fused upsample_adaptive_conv reads.
     torch::Tensor kernels(const torch::Tensor& guidance_small);
 
+    /// bf16: the kernel fix-up's two 1x1 convolutions, the step's largest matrix products, multiply in
+    /// bfloat16 (through oneDNN, accumulating in float32) on the CPU inference path; their result is
+    /// scaled by 0.1 before it joins the float32 kernel (test_precision.cpp: within 0.3 % of the fp32
+    /// kernels). Everything else, and fp32/fp16 (the CUDA path keeps its upsampler float32), unchanged.
+    void set_precision(Precision precision) { precision_ = precision; }
+
     torch::Tensor range_temp, sigma_spatial;
     torch::nn::Sequential range_proj{nullptr}, fixup_proj{nullptr};
 
@@ -42,6 +50,7 @@ private:
                                       const torch::Tensor& spatial);
 
     int64_t radius_;
+    Precision precision_ = Precision::fp32;
 };
 TORCH_MODULE(Jbu);
 
@@ -74,6 +83,9 @@ public:
     LowRank forward_low_rank(const torch::Tensor& features, const torch::Tensor& guidance);
     /// Whether forward_low_rank saves work for these features: h*w + 1 < C, and inference.
     bool low_rank_pays(const torch::Tensor& features) const;
+
+    /// The number format of the steps' kernel fix-ups (JbuImpl::set_precision), as segment's --precision.
+    void set_precision(Precision precision);
 
     int64_t feature_dim() const { return feature_dim_; }
     JbuArchitecture architecture() const { return architecture_; }
