@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <mutex>
 #include <string>
 
 namespace segearth {
@@ -15,5 +16,22 @@ void report(const Progress& progress, double fraction, const std::string& messag
 
 /// The part [start, end] of an outer progress: what a step of a longer run reports through.
 Progress sub_progress(const Progress& outer, double start, double end);
+
+/// One progress callback for the stages of a pipeline running on several threads: asked one call at
+/// a time (callbacks print), and never again once it said no.
+class SerialProgress {
+public:
+    explicit SerialProgress(Progress progress) : progress_(std::move(progress)) {}
+
+    /// Asks at `fraction` (clamped to [0, 1], NaN as 0); false from the first no on.
+    bool keep_going(double fraction);
+    /// keep_going, throwing Cancelled on a no.
+    void check(double fraction);
+
+private:
+    Progress progress_;
+    std::mutex mutex_;
+    bool cancelled_ = false;
+};
 
 }  // namespace segearth

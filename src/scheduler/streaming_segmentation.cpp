@@ -252,17 +252,10 @@ StreamingStats segment_stream(core::WindowSegmenter& segmenter, const core::Deci
     int64_t next_out_row = 0;
     std::atomic<int64_t> windows_done{0};
     // Every stage asks whether to go on (reading a wide strip and writing a fine output grid take long
-    // too), one at a time: the callback prints, and the stages run on different threads.
-    // Once it said no, the callback is not asked again.
-    std::mutex progress_mutex;
-    bool cancelled = false;
+    // too), at the share of windows done.
+    SerialProgress serial_progress(progress);
     const auto keep_going = [&] {
-        const std::lock_guard<std::mutex> lock(progress_mutex);
-        const double fraction = static_cast<double>(windows_done.load()) / static_cast<double>(stats.windows_total);
-        if (cancelled || (progress && !progress(std::min(fraction, 1.0), ""))) {
-            cancelled = true;
-            throw Cancelled();
-        }
+        serial_progress.check(static_cast<double>(windows_done.load()) / static_cast<double>(stats.windows_total));
     };
 
     InFlight<RowJob> strips;

@@ -22,7 +22,7 @@
 #include <tbb/task_arena.h>
 
 #include <algorithm>
-#include <mutex>
+#include <atomic>
 #include <optional>
 #include <map>
 #include <set>
@@ -172,18 +172,10 @@ VectorizeReport vectorize_into(const VectorizeOptions& o, OutputSet& outputs, co
     const CleanupRules rules{o.min_area_m2, o.fill_holes_m2, o.simplify_m, o.regularize, o.regularize_max_area_change,
                              o.smooth};
 
-    // Progress is asked from every stage, one at a time; after a no, never again.
-    std::mutex progress_mutex;
-    bool cancelled = false;
-    double done_fraction = 0;
-    const auto keep_going = [&]() -> bool {
-        const std::lock_guard<std::mutex> lock(progress_mutex);
-        cancelled = cancelled || (progress && !progress(done_fraction, ""));
-        return !cancelled;
-    };
-    const auto ask = [&] {
-        if (!keep_going()) throw Cancelled();
-    };
+    // Progress is asked from every stage, at the share of strips joined so far.
+    SerialProgress serial_progress(progress);
+    std::atomic<double> done_fraction{0};
+    const auto keep_going = [&]() -> bool { return serial_progress.keep_going(done_fraction.load()); };
 
     // Cleaning and writing the polygons of one strip can take long too: ask every 256 polygons.
     long long emitted = 0;
@@ -255,7 +247,7 @@ VectorizeReport vectorize_into(const VectorizeOptions& o, OutputSet& outputs, co
             flow.stop();
             return nullptr;
         }
-        ask();
+        if (!keep_going()) throw Cancelled();
         StripJob& job = slots[next_job++ % slots.size()];
         job.y = next_y, job.rows = std::min(strip_rows, height - next_y);
         next_y += job.rows;
@@ -289,11 +281,8 @@ VectorizeReport vectorize_into(const VectorizeOptions& o, OutputSet& outputs, co
     const auto join_stage = [&](StripJob* job) {
         polygonizer.add(std::move(job->pieces), job->y + job->rows >= height, keep_going);
         job->pieces = {};
-        {
-            const std::lock_guard<std::mutex> lock(progress_mutex);
-            done_fraction = static_cast<double>(job->y + job->rows) / height;
-        }
-        ask();
+        done_fraction = static_cast<double>(job->y + job->rows) / height;
+        if (!keep_going()) throw Cancelled();
     };
     tbb::parallel_pipeline(slots.size(),
                            tbb::make_filter<void, StripJob*>(tbb::filter_mode::serial_in_order, read_stage) &
