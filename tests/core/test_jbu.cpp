@@ -8,6 +8,8 @@
 #include <segearth/core/upsampler/upsampler_file.hpp>
 #include <segearth/error.hpp>
 
+#include "upsampler/range_kernel_cpu.hpp"
+
 #include "support/reference_operators.hpp"
 #include "support/tensor_checks.hpp"
 #include "support/test_paths.hpp"
@@ -234,4 +236,31 @@ TEST_CASE("the fused step refuses kernels that do not fit its source, with what 
     CHECK_THROWS_WITH_AS(upsample_adaptive_conv(torch::randn({1, 4, 2, 2}), torch::randn({1, 121, 4, 4})),
                          doctest::Contains("reflection padding needs at least 6 x 6 pixels at each step, got 4 x 4"),
                          c10::Error);
+}
+
+TEST_CASE("the range kernel pass in float (vector blocks, polynomial exp) equals its double form") {
+    // 2 x 100 pixels: three full blocks of 32 (vector path) and a tail of 4 (scalar) per image; a
+    // temperature of 60 on correlations in [-1, 1] puts exponents far below -87, where float's
+    // exponential flushes to 0.
+    const int64_t n = 2, taps = 121, g = 3, pixels = 100;
+    torch::manual_seed(11);
+    const auto correlation = torch::rand({n, taps, pixels}, torch::kDouble) * 2 - 1;
+    const auto spatial = torch::rand({taps}, torch::kDouble);
+    const auto guidance = torch::randn({n, g, pixels}, torch::kDouble);
+    const auto run = [&](torch::ScalarType type) {
+        const auto c = correlation.to(type).contiguous(), s = spatial.to(type).contiguous();
+        const auto gd = guidance.to(type).contiguous();
+        auto out = torch::empty({n, pixels, taps + g}, c.options());
+        AT_DISPATCH_FLOATING_TYPES(type, "range_kernel_test", [&] {
+            segearth::core::detail::normalised_range_kernel_cpu<scalar_t>(
+                c.data_ptr<scalar_t>(), scalar_t(60), s.data_ptr<scalar_t>(), gd.data_ptr<scalar_t>(), n, taps, g,
+                pixels, out.data_ptr<scalar_t>());
+        });
+        return out.to(torch::kDouble);
+    };
+    const auto want = run(torch::kDouble), got = run(torch::kFloat);
+    CHECK(relative_error(got, want) < 1e-6);
+    // Each pixel's kernel part sums to 1 (normalised by sum a s), in the vector blocks and the tail.
+    const auto sums = got.narrow(2, 0, taps).sum(2);
+    CHECK(torch::allclose(sums, torch::ones_like(sums), 0, 1e-5));
 }
