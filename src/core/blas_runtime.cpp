@@ -76,12 +76,28 @@ void set_threads(int threads) {
     if (auto fn = reinterpret_cast<set_fn>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) fn(threads);
 }
 
+namespace {
+
+// OpenMP's count for parallel regions started from this thread, and OpenBLAS's, but not libtorch's
+// own: at::set_num_threads also rebuilds its pthreadpool (XNNPACK's and QNNPACK's), whose new workers
+// spin before they sleep. Once per window that was 3 % of a segment run's CPU on 2 cores.
+// Looked up at run time like OpenBLAS's: libgomp comes with libtorch, not on our link line.
+void set_openmp_and_blas_threads(int threads) {
+    using set_fn = void (*)(int);
+    if (auto fn = reinterpret_cast<set_fn>(dlsym(RTLD_DEFAULT, "omp_set_num_threads"))) fn(threads);
+    if (auto fn = reinterpret_cast<set_fn>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) fn(threads);
+}
+
+}  // namespace
+
+// at::get_num_threads first: on a thread's first parallel op libtorch sets OpenMP's count to its own
+// (lazily, once per thread), which would undo a count set before it. After that it reads OpenMP's.
 SingleThreaded::SingleThreaded() : threads_(at::get_num_threads()) {
-    if (threads_ > 1) set_threads(1);
+    if (threads_ > 1) set_openmp_and_blas_threads(1);
 }
 
 SingleThreaded::~SingleThreaded() {
-    if (threads_ > 1) set_threads(threads_);
+    if (threads_ > 1) set_openmp_and_blas_threads(threads_);
 }
 
 int default_thread_count() {

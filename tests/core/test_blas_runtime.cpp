@@ -7,7 +7,12 @@
 
 #include <dlfcn.h>
 
+#include <torch/torch.h>
+
 #include <cstdlib>
+#include <filesystem>
+#include <set>
+#include <string>
 #include <thread>
 
 using namespace segearth::core;
@@ -75,6 +80,7 @@ TEST_CASE("set_threads brings the BLAS back to several threads after one") {
 }
 
 TEST_CASE("SingleThreaded runs its scope on one thread and restores the count after") {
+    // at::get_num_threads reads OpenMP's count for this thread, the one libtorch's parallel loops use.
     set_threads(2);
     {
         const SingleThreaded one;
@@ -87,5 +93,27 @@ TEST_CASE("SingleThreaded runs its scope on one thread and restores the count af
         CHECK(at::get_num_threads() == 1);
     }
     CHECK(at::get_num_threads() == 1);
+    set_threads(default_thread_count());
+}
+
+TEST_CASE("SingleThreaded starts no threads: libtorch's thread pool is left as it is") {
+    // at::set_num_threads rebuilds that pool, and a scope per window then started (and spun) new
+    // workers each time. The process's threads after a scope must be ones that existed before it.
+    const auto thread_ids = [] {
+        std::set<std::string> ids;
+        for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task"))
+            ids.insert(entry.path().filename().string());
+        return ids;
+    };
+    set_threads(2);
+    CHECK(at::get_num_threads() == 2);  // libtorch's once-per-thread set-up done before counting
+    const auto before = thread_ids();
+    for (int window = 0; window < 3; ++window) {
+        const SingleThreaded one;
+        const auto q = std::get<0>(torch::linalg_qr(torch::randn({64, 32})));
+        CHECK(q.size(1) == 32);
+    }
+    const auto after = thread_ids();
+    for (const auto& id : after) CHECK_MESSAGE(before.count(id) == 1, "thread " << id << " started by the scope");
     set_threads(default_thread_count());
 }
