@@ -59,6 +59,8 @@ private:
 
 class CountingSink : public pipeline::DecisionSink {
 public:
+    bool wants_probabilities() const override { return false; }
+    bool wants_confidence() const override { return false; }
     void write(int64_t, int64_t, const core::Decision& block, const torch::Tensor&, const Progress&) override {
         pixels += block.labels.numel();
     }

@@ -48,7 +48,7 @@ r=$(timeout 120 "$build/tests/segearth_core_tests" -sf="*adaptive_conv*,*jbu*,*u
 row "CUDA kernels and upsampler vs CPU (core tests)" "${r:-did not run}"
 if [ -x "$build/tests/segearth_scheduler_tests" ]; then
   r=$(timeout 120 "$build/tests/segearth_scheduler_tests" 2>&1 | tee /dev/stderr | summary)
-  row "scene scheduler tests (CPU, no GDAL)" "${r:-did not run}"
+  row "scene scheduler tests (CPU, and CUDA against CPU; no GDAL)" "${r:-did not run}"
 fi
 r=$(timeout 120 "$build/bench/bench_upsampler" --device cuda --repeats 5 2>&1 | tee /dev/stderr | grep -iE "jbu_one.*(ms|window)" | tail -2 | tr '\n' ';')
 row "jbu_one upsampler per window (bench_upsampler --device cuda)" "${r:-did not run}"

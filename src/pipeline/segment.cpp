@@ -77,6 +77,8 @@ public:
                geo::OutputRaster* confidence, int64_t first_row)
         : reader_(reader), working_grid_(working_grid), classes_(classes), probabilities_(probabilities),
           confidence_(confidence), first_row_(first_row) {}
+    bool wants_probabilities() const override { return probabilities_ != nullptr; }
+    bool wants_confidence() const override { return confidence_ != nullptr; }
 
     void write(int64_t x, int64_t y, const core::Decision& block, const torch::Tensor& covered,
                const Progress& keep_going) override {
@@ -152,9 +154,12 @@ void check_outputs(const SegmentOptions& o, int64_t class_count) {
     geo::check_layer_count(o.vector, geo::VectorFormat::automatic, static_cast<size_t>(class_count - 1));
 }
 
-// A precision the device multiplies in natively, or a refusal that says what to use instead.
-void check_precision(core::Precision precision, const torch::Device& device) {
-    if (!device.is_cpu()) return;
+// The precision asked for, auto resolved for the device, or a refusal where the device does not
+// multiply in it natively, saying what to use instead.
+core::Precision resolve_precision(const std::optional<core::Precision>& asked, const torch::Device& device) {
+    if (!asked) return device.is_cuda() ? core::Precision::fp16 : core::Precision::fp32;
+    const auto precision = *asked;
+    if (!device.is_cpu()) return precision;
     if (precision == core::Precision::fp16)
         throw UsageError("--precision fp16: libtorch multiplies fp16 only on CUDA; on the CPU use --precision bf16 "
                          "(where the CPU has native bf16) or fp32");
@@ -162,6 +167,7 @@ void check_precision(core::Precision precision, const torch::Device& device) {
         throw UsageError("--precision bf16: this CPU has no native bf16 (AVX512_BF16 or AMX; it has: " +
                          core::blas_report().cpu_features + "), where bf16 is emulated and slower than fp32: use "
                          "--precision fp32");
+    return precision;
 }
 
 // What holds for every scene of a run: classes, decision rule, device and model files; nothing loaded.
@@ -169,6 +175,7 @@ struct ModelPlan {
     ClassSetup classes;
     core::DecisionRule rule;
     torch::Device device{torch::kCPU};
+    core::Precision precision = core::Precision::fp32;  ///< --precision resolved for the device
     bool located = false;  ///< the model files found (locate_models)
     fs::path clip, vocab, templates;
     Upsampling upsampling;
@@ -186,7 +193,7 @@ ModelPlan plan_models(const SegmentOptions& o) {
     m.rule.bg_index = m.classes.bg_index;
     m.rule.validate();
     m.device = choose_device(o.device);
-    check_precision(o.precision, m.device);
+    m.precision = resolve_precision(o.precision, m.device);
     return m;
 }
 
@@ -257,7 +264,7 @@ ScenePlan plan_scene(const SegmentOptions& o, ModelPlan& m, const std::string& s
         {"SEGEARTH_CLS_LAMBDA", number(m.classes.cls_lambda)},
         {"SEGEARTH_LOGIT_SCALE", number(o.logit_scale)},
         {"SEGEARTH_ATTENTION", core::to_string(o.attention)},
-        {"SEGEARTH_PRECISION", core::to_string(o.precision)},
+        {"SEGEARTH_PRECISION", core::to_string(m.precision)},
         {"SEGEARTH_WINDOW", std::to_string(o.streaming.window) + " stride " + std::to_string(o.streaming.stride)},
         {"SEGEARTH_WORKING_GRID", std::to_string(working.width) + " x " + std::to_string(working.height)},
         {"SEGEARTH_BANDS", std::to_string(bands[0]) + "," + std::to_string(bands[1]) + "," + std::to_string(bands[2])},
@@ -371,8 +378,8 @@ LoadedModels load_models(const SegmentOptions& o, const ModelPlan& p, const Prog
     m.text = encoder.encode(p.classes.vocabulary.query_names());
     m.text_seconds = clock.seconds();
     // After the text encoding, which stays float32 (it is cached, and shared by every precision).
-    m.clip.model->visual->set_precision(o.precision);
-    if (m.upsampler) m.upsampler->set_precision(o.precision);
+    m.clip.model->visual->set_precision(p.precision);
+    if (m.upsampler) m.upsampler->set_precision(p.precision);
     segearth::report(progress, 0.0);
     return m;
 }

@@ -13,6 +13,15 @@ namespace {
 
 using options::ValueType;
 
+// --precision's names: the formats, and auto for the device's own (resolved once the device is known).
+const options::EnumNames<std::optional<core::Precision>>& precision_choices() {
+    static const options::EnumNames<std::optional<core::Precision>> names{{std::nullopt, "auto"},
+                                                                          {core::Precision::fp32, "fp32"},
+                                                                          {core::Precision::bf16, "bf16"},
+                                                                          {core::Precision::fp16, "fp16"}};
+    return names;
+}
+
 void declare_model(options::OptionTable<SegmentOptions>& t) {
     t.group("Model");
     t.text("clip", &SegmentOptions::clip)
@@ -50,11 +59,11 @@ void declare_model(options::OptionTable<SegmentOptions>& t) {
     t.choice("attention", &SegmentOptions::attention, core::attention_kinds())
         .value_name("NAME")
         .help("last-block attention: segearth, clearclip, sclip, maskclip or vanilla (the paper's baselines)");
-    t.choice("precision", &SegmentOptions::precision, core::precisions())
-        .value_name("fp32|bf16|fp16")
+    t.choice("precision", &SegmentOptions::precision, precision_choices())
+        .value_name("auto|fp32|bf16|fp16")
         .help("number format of CLIP's matrix products: fp32 (the reference), bf16 (CLIP 2-3x faster on CPUs with "
-              "native bf16, AVX512_BF16 or AMX, see segearth info --system; labels differ on a few pixels) or "
-              "fp16 (CUDA only)");
+              "native bf16, AVX512_BF16 or AMX, see segearth info --system; labels differ on a few pixels), fp16 "
+              "(CUDA only, the authors' numerics) or auto: fp16 on CUDA, fp32 on the CPU");
     t.number("cls-lambda", [](auto& o) -> auto& { return o.classes.cls_lambda; })
         .value_name("L")
         .help("weight of the [CLS] similarity added to every pixel (0: no bias subtraction; default -0.3, or the "

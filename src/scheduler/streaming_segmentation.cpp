@@ -48,11 +48,11 @@ torch::Tensor resample(const torch::Tensor& x, int64_t dim, const LinearMap& m, 
     const auto indices = [&](const std::vector<int64_t>& v) {
         std::vector<int64_t> shifted(v.begin() + begin, v.begin() + end);
         for (auto& i : shifted) i -= base;
-        return torch::tensor(shifted, torch::kInt64);
+        return torch::tensor(shifted, torch::kInt64).to(x.device());
     };
     std::vector<int64_t> shape(static_cast<size_t>(x.dim()), 1);
     shape[static_cast<size_t>(dim)] = end - begin;
-    const auto w = torch::tensor(std::vector<float>(m.w.begin() + begin, m.w.begin() + end)).view(shape);
+    const auto w = torch::tensor(std::vector<float>(m.w.begin() + begin, m.w.begin() + end)).to(x.device()).view(shape);
     return x.index_select(dim, indices(m.lo)) * (1 - w) + x.index_select(dim, indices(m.hi)) * w;
 }
 
@@ -128,20 +128,39 @@ private:
     std::list<std::shared_ptr<Job>> jobs_;  // at most the pipeline's three tokens
 };
 
-// Logit sums and window counts for working rows [top, top + rows) over one panel's columns.
+// A batch of windows cut from one strip, ready for `device`: on CUDA stacked straight into pinned
+// memory, whose copy to the card then runs beside the host's work (WindowSegmenter::logits_on_device).
+torch::Tensor batch_for(const std::vector<torch::Tensor>& windows, const torch::Device& device) {
+    if (!device.is_cuda()) return torch::stack(windows);
+    auto shape = windows.front().sizes().vec();
+    shape.insert(shape.begin(), static_cast<int64_t>(windows.size()));
+    auto pinned = torch::empty(shape, windows.front().options().pinned_memory(true));
+    return torch::stack_out(pinned, windows);
+}
+
+// A decided block's copy to the host, of what the sink reads: through pinned memory from a GPU.
+torch::Tensor to_host(const torch::Tensor& t) {
+    if (!t.defined() || t.is_cpu()) return t;
+    auto host = torch::empty(t.sizes(), t.options().device(torch::kCPU).pinned_memory(true));
+    host.copy_(t);
+    return host;
+}
+
+// Logit sums and window counts for working rows [top, top + rows) over one panel's columns, on the
+// model's device: logits never leave a GPU, only decided rows do.
 class Accumulator {
 public:
-    void reset(int64_t queries, int64_t width, int64_t top) {
+    void reset(int64_t queries, int64_t width, int64_t top, const torch::Device& device) {
         queries_ = queries, width_ = width, top_ = top;
-        sum_ = torch::zeros({queries, 0, width});
-        count_ = torch::zeros({1, 0, width});
+        sum_ = torch::zeros({queries, 0, width}, torch::TensorOptions().device(device));
+        count_ = torch::zeros({1, 0, width}, torch::TensorOptions().device(device));
     }
     int64_t top() const { return top_; }
     void extend_to(int64_t row_end) {
         const int64_t extra = row_end - (top_ + sum_.size(1));
         if (extra <= 0) return;
-        sum_ = torch::cat({sum_, torch::zeros({queries_, extra, width_})}, 1);
-        count_ = torch::cat({count_, torch::zeros({1, extra, width_})}, 1);
+        sum_ = torch::cat({sum_, torch::zeros({queries_, extra, width_}, sum_.options())}, 1);
+        count_ = torch::cat({count_, torch::zeros({1, extra, width_}, count_.options())}, 1);
     }
     void add(const torch::Tensor& logits, int64_t y, int64_t x) {
         sum_.narrow(1, y - top_, logits.size(1)).narrow(2, x, logits.size(2)).add_(logits);
@@ -216,6 +235,7 @@ StreamingStats segment_stream(core::WindowSegmenter& segmenter, const core::Deci
     const int64_t out_height = options.output_height > 0 ? options.output_height : height;
     const int64_t out_width = options.output_width > 0 ? options.output_width : width;
     const int64_t queries = segmenter.query_count();
+    const auto device = segmenter.device();
     const auto row_spans = core::window_spans(height, options.window, options.stride);
     const auto col_spans = core::window_spans(width, options.window, options.stride);
     const auto rows = linear_map(height, out_height), cols = linear_map(width, out_width);
@@ -283,14 +303,14 @@ StreamingStats segment_stream(core::WindowSegmenter& segmenter, const core::Deci
         const auto& p = panels[job_panel];
         const auto& r = row_spans[row];
         if (row == first_row)
-            accumulator.reset(queries, p.end - p.begin, row_spans[first_row].begin), next_out_row = band_begin;
+            accumulator.reset(queries, p.end - p.begin, row_spans[first_row].begin, device), next_out_row = band_begin;
         accumulator.extend_to(r.end);
         std::vector<torch::Tensor> batch;
         std::vector<Span> batch_spans;
         const auto flush = [&] {
             if (batch.empty()) return;
             Stopwatch t;
-            const auto logits = segmenter.logits(torch::stack(batch));
+            const auto logits = segmenter.logits_on_device(batch_for(batch, device));
             stats.model_seconds += t.seconds();
             t.restart();
             for (size_t k = 0; k < batch_spans.size(); ++k) {
@@ -363,9 +383,13 @@ StreamingStats segment_stream(core::WindowSegmenter& segmenter, const core::Deci
                 return resample(resample(x, 1, rows, y, y_end, emit->first_row), 2, cols, p.out_begin, p.out_end,
                                 p.begin);
             };
-            const auto decision = core::decide(resize(emit->mean_logits).contiguous(), rule);
+            const auto decided = core::decide(resize(emit->mean_logits).contiguous(), rule);
             // An output pixel is covered when every working pixel its interpolation reads was.
-            const auto covered = resize(emit->covered)[0] > 0.999f;
+            const auto covered = to_host(resize(emit->covered)[0] > 0.999f);
+            core::Decision decision;
+            decision.labels = to_host(decided.labels);
+            if (sink.wants_probabilities()) decision.probabilities = to_host(decided.probabilities);
+            if (sink.wants_confidence()) decision.confidence = to_host(decided.confidence);
             stats.decide_seconds += t.seconds();
             t.restart();
             sink.write(p.out_begin, y, decision, covered, asking);

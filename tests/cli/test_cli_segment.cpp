@@ -205,6 +205,22 @@ TEST_CASE("segment --precision bf16: recorded, close to fp32, or refused where t
     CHECK(different > 0);  // bf16 was used
 }
 
+TEST_CASE("segment's default precision is auto: on the CPU it is fp32, bit for bit, and recorded as fp32") {
+    const auto dir = scratch_dir("cli_segment_precision_auto");
+    const auto input = translate(dir / "crop.tif", {"-srcwin", "400", "300", "96", "80"});
+    const auto run = [&](const std::string& name, std::vector<std::string> flags) {
+        flags.insert(flags.end(), {"--classes", "background;building,roof;road", "--device", "cpu", "--probabilities",
+                                   (dir / (name + "_p.tif")).string()});
+        return run_segearth(segment_args(input, dir / (name + ".tif"), flags));
+    };
+    const auto by_default = run("default", {}), fp32 = run("fp32", {"--precision", "fp32"});
+    REQUIRE_MESSAGE(by_default.exit_code == 0, by_default.err);
+    REQUIRE_MESSAGE(fp32.exit_code == 0, fp32.err);
+    CHECK(std::string(open(dir / "default.tif")->GetMetadataItem("SEGEARTH_PRECISION")) == "fp32");
+    auto a = open(dir / "default_p.tif"), b = open(dir / "fp32_p.tif");
+    for (int band = 1; band <= 3; ++band) CHECK(read(*a, band) == read(*b, band));
+}
+
 TEST_CASE("segment --preset: the dataset's lambda and background are used, and --cls-lambda or --bg-index win") {
     const auto dir = scratch_dir("cli_segment_preset");
     const auto input = translate(dir / "crop.tif", {"-srcwin", "400", "300", "96", "80"});
@@ -401,7 +417,7 @@ TEST_CASE("segment: every bad input is a clear error and leaves no file behind")
          1, fixture("upsampler_768.safetensors").string() + ": this upsampler was trained for 768-wide features"},
         {{"segment", input.string(), out, "--classes", "a;b", "--device", "tpu"}, 2, "--device tpu: use auto, cpu, cuda or cuda:N"},
         {{"segment", input.string(), out, "--classes", "a;b", "--precision", "fp64"}, 2,
-         "--precision fp64: use fp32, bf16 or fp16"},
+         "--precision fp64: use auto, fp32, bf16 or fp16"},
         {{"segment", input.string(), out, "--classes", "a;b", "--precision", "fp16", "--device", "cpu"}, 2,
          "--precision fp16: libtorch multiplies fp16 only on CUDA; on the CPU use --precision bf16 (where the CPU has "
          "native bf16) or fp32"},

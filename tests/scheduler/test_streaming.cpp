@@ -7,6 +7,8 @@
 #include <segearth/error.hpp>
 #include <segearth/pipeline/streaming_segmentation.hpp>
 
+#include <torch/cuda.h>
+
 #include "support/tensor_checks.hpp"
 #include "support/test_paths.hpp"
 
@@ -35,18 +37,31 @@ private:
 
 class CollectingSink : public pipeline::DecisionSink {
 public:
-    CollectingSink(int64_t classes, int64_t h, int64_t w)
+    CollectingSink(int64_t classes, int64_t h, int64_t w, bool with_probabilities = true)
         : labels(torch::full({h, w}, 254, torch::kUInt8)), probabilities(torch::full({classes, h, w}, -5.0f)),
-          covered(torch::zeros({h, w}, torch::kBool)) {}
+          covered(torch::zeros({h, w}, torch::kBool)), with_probabilities_(with_probabilities) {}
+    bool wants_probabilities() const override { return with_probabilities_; }
+    bool wants_confidence() const override { return with_probabilities_; }
     void write(int64_t x, int64_t y, const core::Decision& block, const torch::Tensor& block_covered,
                const segearth::Progress&) override {
         const int64_t h = block.labels.size(0), w = block.labels.size(1);
         REQUIRE((labels.narrow(0, y, h).narrow(1, x, w) == 254).all().item<bool>());  // each pixel once
+        // Blocks reach the sink on the CPU whatever the model's device, with just what it wants.
+        REQUIRE(block.labels.is_cpu());
+        REQUIRE(block_covered.is_cpu());
+        REQUIRE(block.probabilities.defined() == with_probabilities_);
+        REQUIRE(block.confidence.defined() == with_probabilities_);
         labels.narrow(0, y, h).narrow(1, x, w).copy_(block.labels);
-        probabilities.narrow(1, y, h).narrow(2, x, w).copy_(block.probabilities);
+        if (with_probabilities_) {
+            REQUIRE(block.probabilities.is_cpu());
+            probabilities.narrow(1, y, h).narrow(2, x, w).copy_(block.probabilities);
+        }
         covered.narrow(0, y, h).narrow(1, x, w).copy_(block_covered);
     }
     torch::Tensor labels, probabilities, covered;
+
+private:
+    bool with_probabilities_;
 };
 
 struct Model {
@@ -191,4 +206,53 @@ TEST_CASE("window and stride that leave gaps are usage errors") {
                          "--stride 112 with --window 112: the stride must be at least 1 and smaller than the window, "
                          "or windows would leave gaps (the paper uses --window 224 --stride 112)",
                          segearth::UsageError);
+}
+
+TEST_CASE("a sink that wants only the labels gets them alone, the same as with the probabilities") {
+    torch::manual_seed(5);
+    const auto image = torch::rand({3, 90, 120});
+    TensorSource source(image, torch::ones({90, 120}, torch::kBool));
+    pipeline::StreamingOptions options;
+    options.window = 48, options.stride = 32, options.output_height = 181, options.output_width = 239;
+    CollectingSink full(3, 181, 239), labels_only(3, 181, 239, false);
+    pipeline::segment_stream(model().segmenter, model().rule, source, full, options);
+    pipeline::segment_stream(model().segmenter, model().rule, source, labels_only, options);
+    CHECK((labels_only.labels != 254).all().item<bool>());
+    CHECK(labels_only.labels.equal(full.labels));
+    CHECK(labels_only.covered.equal(full.covered));
+}
+
+// The CUDA twin of the tests above (run by tools/gpu_check.sh): the same scheduler code with the
+// model, the sums, the resizing and the decision on the card.
+TEST_CASE("on CUDA the scheduler gives the CPU's probabilities within 1e-4" *
+          doctest::skip(!torch::cuda::is_available())) {
+    const torch::Device cuda(torch::kCUDA);
+    auto clip = core::load_clip(fixture("tiny_clip.safetensors")).model;
+    clip->to(cuda);
+    auto up = core::load_upsampler(fixture("upsampler.safetensors"), 32).model;
+    up->to(cuda);
+    core::WindowSegmenter on_cuda{clip, model().text.to(cuda), core::UpsamplerKind::simfeatup, up};
+    REQUIRE(on_cuda.device().is_cuda());
+    torch::manual_seed(9);
+    const auto image = F::interpolate(torch::rand({1, 3, 14, 19}), F::InterpolateFuncOptions()
+                                                                      .size(std::vector<int64_t>{97, 131})
+                                                                      .mode(torch::kBilinear)
+                                                                      .align_corners(false))[0];
+    auto valid = torch::ones({97, 131}, torch::kBool);
+    valid.narrow(1, 0, 40).fill_(false);  // skipped windows and uncovered pixels as well
+    TensorSource source(image, valid);
+    pipeline::StreamingOptions options;
+    options.window = 48, options.stride = 32, options.batch = 3, options.max_panel_columns = 70;
+    options.output_height = 181, options.output_width = 239;
+    CollectingSink cpu(3, 181, 239), gpu(3, 181, 239);
+    pipeline::segment_stream(model().segmenter, model().rule, source, cpu, options);
+    pipeline::segment_stream(on_cuda, model().rule, source, gpu, options);
+    CHECK(gpu.covered.equal(cpu.covered));
+    const auto covered = cpu.covered.unsqueeze(0).expand_as(cpu.probabilities);
+    CHECK((gpu.probabilities - cpu.probabilities).abs().masked_select(covered).max().item<double>() < 1e-4);
+    // Labels wherever the CPU's two best classes are more than 1e-3 apart.
+    const auto top2 = std::get<0>(cpu.probabilities.topk(2, 0));
+    const auto clear = cpu.covered.logical_and(top2[0] - top2[1] > 1e-3);
+    CHECK(clear.sum().item<int64_t>() > 1000);
+    CHECK(gpu.labels.masked_select(clear).equal(cpu.labels.masked_select(clear)));
 }

@@ -33,10 +33,10 @@ std::string preferred_openblas_core_type();
 void set_threads(int threads);
 
 /// One thread for the BLAS and OpenMP (libtorch's parallel loops) on this thread while it lives, then
-/// the count before. For small LAPACK
-/// factorisations (the low-rank upsampler's 512 x 197 QR per window): they make hundreds of tiny BLAS
-/// calls, each an OpenMP fork and join, and on a machine with other work running every join waits for
-/// a descheduled thread: that QR took 5.8 s on two threads beside a build, and 9-17 ms on one.
+/// the count before. For small LAPACK factorisations (the low-rank upsampler's 512 x 197 QR per
+/// window): they make hundreds of tiny BLAS calls, each an OpenMP fork and join, and on a machine with
+/// other work running every join waits for a descheduled thread: that QR took 5.8 s on two threads
+/// beside a build, and 9-17 ms on one.
 class SingleThreaded {
 public:
     SingleThreaded();

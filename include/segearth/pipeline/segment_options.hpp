@@ -13,6 +13,7 @@
 #include <segearth/pipeline/device.hpp>
 #include <segearth/pipeline/streaming_options.hpp>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,7 +38,9 @@ struct SegmentOptions {
     ClassRequest classes;
     double logit_scale = 50.0;
     core::AttentionKind attention = core::AttentionKind::segearth;
-    core::Precision precision = core::Precision::fp32;  ///< CLIP's matrix products (precision.hpp)
+    /// CLIP's matrix products (precision.hpp); none: auto, fp16 on CUDA (the authors' numerics) and
+    /// fp32 on the CPU (resolve_precision).
+    std::optional<core::Precision> precision;
     DeviceChoice device;
     int threads = 0;              ///< 0: every core
     StreamingOptions streaming;   ///< window, stride, batch, ram (output size is set from the grid)

@@ -6,7 +6,9 @@
 // grid (bilinear, align_corners false), decided, and handed to the sink. Reading the next window row,
 // computing this one and writing finished rows overlap (a three-stage TBB pipeline). The result
 // equals processing the whole image at once (to float rounding), whatever the memory budget. Output
-// rows are resized and decided in chunks bounded by the budget, however fine the output grid.
+// rows are resized and decided in chunks bounded by the budget, however fine the output grid. All of
+// it runs on the model's device: on a GPU the sums, resizing and decision stay there, and only the
+// decided rows the sink wants come back, through pinned buffers.
 //
 // A scene too wide for the budget is cut into column panels; windows straddling a panel border are
 // computed once per panel they touch (the only case where a window is computed twice). A shard runs
@@ -35,10 +37,13 @@ public:
 /// Where decided pixels go: a block of the output grid at columns [x, x+w), rows [y, y+h) with
 /// (w, h) the decision's size. Blocks arrive top to bottom within each column panel. `covered`
 /// (h, w) bool is false where no computed window reached the pixel (only nodata around it): those
-/// pixels have no decision and must be written as nodata.
+/// pixels have no decision and must be written as nodata. Blocks are on the CPU; the probabilities
+/// and the confidence only where the sink wants them (else undefined: a GPU copies back less).
 class DecisionSink {
 public:
     virtual ~DecisionSink() = default;
+    virtual bool wants_probabilities() const { return true; }
+    virtual bool wants_confidence() const { return true; }
     /// A wide block is slow to write: the sink may report(`keep_going`, 0) between pieces of it, which
     /// throws Cancelled once the run is cancelled (the fraction is the scheduler's own).
     virtual void write(int64_t x, int64_t y, const core::Decision& block, const torch::Tensor& covered,

@@ -50,6 +50,10 @@ int64_t WindowSegmenter::minimum_side() const {
 }
 
 torch::Tensor WindowSegmenter::logits(const torch::Tensor& windows) {
+    return logits_on_device(windows).to(torch::kCPU).contiguous();
+}
+
+torch::Tensor WindowSegmenter::logits_on_device(const torch::Tensor& windows) {
     TORCH_CHECK(windows.dim() == 4 && windows.size(1) == 3, "windows must be (N, 3, h, w), got ", windows.sizes());
     torch::NoGradGuard no_grad;
     const int64_t h = windows.size(2), w = windows.size(3);
@@ -60,12 +64,13 @@ torch::Tensor WindowSegmenter::logits(const torch::Tensor& windows) {
     };
     const int64_t top = (padded_side(h) - h) / 2, left = (padded_side(w) - w) / 2;
     const int64_t bottom = padded_side(h) - h - top, right = padded_side(w) - w - left;
-    auto x = normalise_clip_image(windows.to(device()));
+    // From pinned memory (the scheduler's batches on CUDA) the copy runs beside the host's work.
+    auto x = normalise_clip_image(windows.to(windows.options().device(device()), /*non_blocking=*/windows.is_pinned()));
     if (top || bottom || left || right)
         x = F::pad(x, F::PadFuncOptions({left, right, top, bottom}).mode(torch::kConstant).value(0));
     auto logits = logits_of_padded(x);
     logits = logits.narrow(2, top, h).narrow(3, left, w);
-    return logits.to(torch::kCPU, torch::kFloat32).contiguous();
+    return logits.to(torch::kFloat32);
 }
 
 torch::Tensor WindowSegmenter::logits_of_padded(const torch::Tensor& x) {

@@ -35,6 +35,10 @@ public:
     /// space, floor-half left/top (METHOD.md 3), and the padding is cut off the logits.
     torch::Tensor logits(const torch::Tensor& windows);
 
+    /// The same logits left on the model's device (float32, possibly a view): what the scene
+    /// scheduler sums there, so that a GPU copies back only decided rows.
+    torch::Tensor logits_on_device(const torch::Tensor& windows);
+
     int64_t query_count() const { return text_queries_.size(0); }
     int64_t patch_size() const;
     torch::Device device() const;
