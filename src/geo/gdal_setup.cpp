@@ -27,6 +27,10 @@ void limit_gdal_cache(long long bytes) {
     if (GDALGetCacheMax64() > bytes) GDALSetCacheMax64(bytes);
 }
 
+void decode_on_all_cpus() {
+    if (!CPLGetConfigOption("GDAL_NUM_THREADS", nullptr)) CPLSetConfigOption("GDAL_NUM_THREADS", "ALL_CPUS");
+}
+
 std::string last_gdal_error(const std::string& fallback) {
     const char* message = CPLGetLastErrorMsg();
     return message && *message ? std::string(message) : fallback;

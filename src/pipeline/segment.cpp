@@ -194,6 +194,7 @@ ModelPlan plan_models(const SegmentOptions& o) {
     m.rule.validate();
     m.device = choose_device(o.device);
     m.precision = resolve_precision(o.precision, m.device);
+    if (m.device.is_cuda()) geo::decode_on_all_cpus();  // the CPU has to keep a GPU fed
     return m;
 }
 

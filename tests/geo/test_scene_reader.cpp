@@ -2,7 +2,11 @@
 #include <doctest/doctest.h>
 
 #include <segearth/error.hpp>
+#include <segearth/geo/gdal_setup.hpp>
 #include <segearth/geo/scene_reader.hpp>
+
+#include <cpl_conv.h>
+#include <gdal_priv.h>
 
 #include "geo/raster_factory.hpp"
 #include "support/test_paths.hpp"
@@ -169,4 +173,32 @@ TEST_CASE("--gsd measures ground metres, not map units: Web Mercator at 51 N") {
     const auto size = native_pixel_size_metres(path);
     CHECK(size[0] == doctest::Approx(0.631).epsilon(0.01));
     CHECK(size[1] == doctest::Approx(0.631).epsilon(0.01));
+}
+
+TEST_CASE("decode_on_all_cpus: GDAL_NUM_THREADS=ALL_CPUS unless the user chose it, and the same pixels") {
+    const auto dir = scratch_dir("scene_reader_threads");
+    const auto strips = make_raster((dir / "strips.tif").string(), 300, 200, GDT_Byte,
+                                    {{GCI_RedBand, std::nullopt, [](int x, int y) { return (x * 7 + y * 3) % 256; }},
+                                     {GCI_GreenBand, std::nullopt, [](int x, int y) { return (x ^ y) % 256; }},
+                                     {GCI_BlueBand, std::nullopt, [](int x, int) { return x % 256; }}});
+    // Many compressed blocks per read: what GDAL decodes in parallel.
+    const auto tiled = (dir / "tiled.tif").string();
+    {
+        std::unique_ptr<GDALDataset> src(GDALDataset::Open(strips.c_str(), GDAL_OF_RASTER));
+        const char* options[] = {"TILED=YES", "BLOCKXSIZE=32", "BLOCKYSIZE=32", "COMPRESS=DEFLATE", nullptr};
+        std::unique_ptr<GDALDataset> copy(GetGDALDriverManager()->GetDriverByName("GTiff")->CreateCopy(
+            tiled.c_str(), src.get(), FALSE, const_cast<char**>(options), nullptr, nullptr));
+        REQUIRE(copy);
+    }
+    REQUIRE(CPLGetConfigOption("GDAL_NUM_THREADS", nullptr) == nullptr);
+    SceneReader one_thread(tiled, {});
+    const auto expected = read_all(one_thread);
+    decode_on_all_cpus();
+    CHECK(std::string(CPLGetConfigOption("GDAL_NUM_THREADS", "")) == "ALL_CPUS");
+    SceneReader all_cpus(tiled, {});
+    CHECK(read_all(all_cpus) == expected);
+    CPLSetConfigOption("GDAL_NUM_THREADS", "1");  // the user's --config or environment wins
+    decode_on_all_cpus();
+    CHECK(std::string(CPLGetConfigOption("GDAL_NUM_THREADS", "")) == "1");
+    CPLSetConfigOption("GDAL_NUM_THREADS", nullptr);
 }
