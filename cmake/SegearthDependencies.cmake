@@ -23,6 +23,33 @@ elseif(SEGEARTH_TORCH_HAS_CUDA)
   message(FATAL_ERROR "libtorch has CUDA but no CUDA compiler was found: set CMAKE_CUDA_COMPILER to nvcc")
 endif()
 
+# The C++ behind `#ifdef SEGEARTH_WITH_CUDA` compiled (not linked) where libtorch has no CUDA, against
+# the c10/ATen CUDA headers that Debian's libtorch ships and the CUDA toolkit's: a GPU machine's build
+# then meets no error a CPU machine's could have shown. Those headers lack one file CMake generates for
+# a CUDA build of PyTorch (C10_CUDA_BUILD_SHARED_LIBS, as for the shared libraries); it is written here.
+#   segearth_cuda_cxx_check(NAME SOURCE... LINK TARGET...)
+set(SEGEARTH_CUDA_CXX_CHECK OFF)
+if(NOT SEGEARTH_TORCH_HAS_CUDA AND CMAKE_CUDA_COMPILER)
+  find_package(CUDAToolkit QUIET)
+  find_file(SEGEARTH_C10_CUDA_GUARD c10/cuda/CUDAGuard.h PATHS ${TORCH_INCLUDE_DIRS} NO_DEFAULT_PATH)
+  if(CUDAToolkit_FOUND AND SEGEARTH_C10_CUDA_GUARD)
+    set(SEGEARTH_CUDA_CXX_CHECK ON)
+    set(SEGEARTH_CUDA_HEADER_STUB ${CMAKE_BINARY_DIR}/cuda_header_stub)
+    file(WRITE ${SEGEARTH_CUDA_HEADER_STUB}/c10/cuda/impl/cuda_cmake_macros.h
+         "#pragma once\n#define C10_CUDA_BUILD_SHARED_LIBS\n")
+  endif()
+endif()
+function(segearth_cuda_cxx_check name)
+  if(NOT SEGEARTH_CUDA_CXX_CHECK)
+    return()
+  endif()
+  cmake_parse_arguments(PARSE_ARGV 1 check "" "" "LINK")
+  add_library(${name} OBJECT ${check_UNPARSED_ARGUMENTS})
+  target_compile_definitions(${name} PRIVATE SEGEARTH_WITH_CUDA)
+  target_include_directories(${name} SYSTEM PRIVATE ${SEGEARTH_CUDA_HEADER_STUB} ${CUDAToolkit_INCLUDE_DIRS})
+  target_link_libraries(${name} PRIVATE ${check_LINK})
+endfunction()
+
 set(SEGEARTH_HAVE_GEO OFF)
 if(NOT SEGEARTH_GEO STREQUAL "OFF")
   if(SEGEARTH_GEO STREQUAL "ON")
