@@ -4,11 +4,12 @@
 // can run end to end (tools/gpu_check.sh), and what CI runs on the CPU at a small size.
 // Prints windows/s, megapixels/s, the scheduler's time split and, on CUDA, peak GPU memory.
 //
-//   build/bench/bench_scene [--size 1024] [--device cpu|cuda] [--batch 8] [--precision fp32|bf16|fp16]
+//   build/bench/bench_scene [--size 1024] [--device cpu|cuda] [--batch 8|auto] [--precision fp32|bf16|fp16]
 //                           [--upsampler jbu_one|none] [--threads N]
 #include <segearth/core/blas_runtime.hpp>
 #include <segearth/core/clip/precision.hpp>
 #include <segearth/core/clip_model.hpp>
+#include <segearth/core/segmenter/auto_batch.hpp>
 #include <segearth/core/segmenter/window_segmenter.hpp>
 #include <segearth/pipeline/streaming_segmentation.hpp>
 
@@ -78,7 +79,7 @@ int main(int argc, char** argv) {
         const std::string flag = argv[i], value = argv[i + 1];
         if (flag == "--size") size = std::stoll(value);
         else if (flag == "--device") device_name = value;
-        else if (flag == "--batch") batch = std::stoll(value);
+        else if (flag == "--batch") batch = value == "auto" ? 0 : std::stoll(value);
         else if (flag == "--precision") precision_name = value;
         else if (flag == "--upsampler") upsampler = value;
         else if (flag == "--threads") threads = std::stoi(value);
@@ -108,6 +109,14 @@ int main(int argc, char** argv) {
     const auto text = F::normalize(torch::randn({6, 512}), F::NormalizeFuncOptions().dim(1)).to(device);
     core::WindowSegmenter segmenter(clip, text, up ? core::UpsamplerKind::simfeatup : core::UpsamplerKind::none, up);
     const core::DecisionRule rule{{0, 1, 1, 2, 3, 4}, 5, 50.0, 0.0, 0};
+    if (batch == 0) {
+        const auto sized = core::auto_batch(segmenter, 224);
+        batch = sized.windows;
+        if (device.is_cuda())
+            std::printf("bench_scene: --batch auto: %lld windows (%.0f MB each, %.0f MB free)\n",
+                        static_cast<long long>(batch), static_cast<double>(sized.bytes_per_window) / 1048576.0,
+                        static_cast<double>(sized.free_bytes) / 1048576.0);
+    }
 
     SyntheticScene scene(size);
     CountingSink sink;

@@ -44,8 +44,8 @@ echo "built in $(( $(date +%s) - started )) s"
 row() { printf '| %s | %s |\n' "$1" "$2" >> "$out/table.md"; }
 printf '| check (%s, %s) | result |\n|---|---|\n' "$card" "$(date -u +%Y-%m-%d)" > "$out/table.md"
 summary() { grep -E "test cases:" | tail -1 | sed 's/\[doctest\] //'; }
-r=$(timeout 120 "$build/tests/segearth_core_tests" -sf="*adaptive_conv*,*jbu*,*upsampl*" --no-skip 2>&1 | tee /dev/stderr | summary)
-row "CUDA kernels and upsampler vs CPU (core tests)" "${r:-did not run}"
+r=$(timeout 120 "$build/tests/segearth_core_tests" -sf="*adaptive_conv*,*jbu*,*upsampl*,*window_segmenter*" --no-skip 2>&1 | tee /dev/stderr | summary)
+row "CUDA kernels, upsampler and --batch auto vs CPU (core tests)" "${r:-did not run}"
 if [ -x "$build/tests/segearth_scheduler_tests" ]; then
   r=$(timeout 120 "$build/tests/segearth_scheduler_tests" 2>&1 | tee /dev/stderr | summary)
   row "scene scheduler tests (CPU, and CUDA against CPU; no GDAL)" "${r:-did not run}"
@@ -53,10 +53,10 @@ fi
 r=$(timeout 120 "$build/bench/bench_upsampler" --device cuda --repeats 5 2>&1 | tee /dev/stderr | grep -iE "jbu_one.*(ms|window)" | tail -2 | tr '\n' ';')
 row "jbu_one upsampler per window (bench_upsampler --device cuda)" "${r:-did not run}"
 if [ -x "$build/bench/bench_scene" ]; then
-  for spec in "none fp16 32" "none fp32 32" "jbu_one fp16 32" "jbu_one fp32 16"; do
+  for spec in "none fp16 32" "none fp32 32" "jbu_one fp16 32" "jbu_one fp32 16" "jbu_one fp16 auto"; do
     set -- $spec
     r=$(timeout 150 "$build/bench/bench_scene" --device cuda --size 4096 --upsampler "$1" --precision "$2" --batch "$3" 2>&1 |
-        tee /dev/stderr | grep -E "windows/s|peak GPU" | tr -s ' ' | tr '\n' ';')
+        tee /dev/stderr | grep -E "windows/s|peak GPU|batch auto" | tr -s ' ' | tr '\n' ';')
     row "bench_scene 4096^2, --upsampler $1, $2, batch $3" "${r:-did not run (see the log)}"
   done
 fi

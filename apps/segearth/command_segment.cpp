@@ -46,12 +46,13 @@ int run_segment(const std::vector<std::string>& args) {
     if (!report.notes.empty()) std::cerr << "note: " << report.notes;
     const auto& s = report.stats;
     std::fprintf(stderr,
-                 "%s: %lld x %lld, working grid %lld x %lld, %lld windows (%lld skipped as nodata) on %s in %.1f s "
+                 "%s: %lld x %lld, working grid %lld x %lld, %lld windows (%lld skipped as nodata) on %s, batch %lld, in %.1f s "
                  "(model %.1f s: CLIP %.1f s, upsampler %.1f s; resize and decide %.1f s, read %.1f s, write %.1f s)\n",
                  o->output.c_str(), static_cast<long long>(report.output_width),
                  static_cast<long long>(report.output_height), static_cast<long long>(report.working_width),
                  static_cast<long long>(report.working_height), static_cast<long long>(s.windows_computed),
-                 static_cast<long long>(s.windows_skipped_nodata), report.device.c_str(), s.total_seconds,
+                 static_cast<long long>(s.windows_skipped_nodata), report.device.c_str(),
+                 static_cast<long long>(report.batch), s.total_seconds,
                  s.model_seconds, report.model.clip, report.model.upsampler, s.decide_seconds, s.read_seconds,
                  s.write_seconds);
     for (const auto& [layer, count] : report.polygons_per_layer)

@@ -7,6 +7,7 @@
 #include <segearth/core/assets.hpp>
 #include <segearth/core/blas_runtime.hpp>
 #include <segearth/core/clip_model.hpp>
+#include <segearth/core/segmenter/auto_batch.hpp>
 #include <segearth/core/text_queries.hpp>
 #include <segearth/core/tokenizer.hpp>
 #include <segearth/core/upsampler/upsampler_file.hpp>
@@ -350,6 +351,7 @@ struct LoadedModels {
     core::LoadedClip clip;
     core::JbuUpsampler upsampler{nullptr};
     torch::Tensor text;
+    std::optional<core::AutoBatch> auto_batch;  ///< --batch auto, sized at the first scene
     std::map<std::string, std::string> metadata;  ///< what the files are (CRC-32s, architectures)
     double load_seconds = 0, text_seconds = 0;
 };
@@ -430,6 +432,11 @@ void run_scene(const SegmentOptions& o, const ModelPlan& m, ScenePlan& p, const 
     core::WindowSegmenter segmenter(loaded.clip.model, loaded.text, m.upsampling.kind, loaded.upsampler,
                                     {o.attention, m.classes.cls_lambda});
     auto streaming = o.streaming;
+    if (streaming.batch == 0) {
+        if (!loaded.auto_batch) loaded.auto_batch = core::auto_batch(segmenter, streaming.window);
+        streaming.batch = loaded.auto_batch->windows;
+    }
+    report.batch = streaming.batch;
     streaming.output_width = report.output_width;
     streaming.output_height = report.output_height;
     if (p.band) streaming.band_begin = p.band->begin, streaming.band_end = p.band->end;

@@ -164,10 +164,30 @@ void declare_running(options::OptionTable<SegmentOptions>& t) {
         .value_name("N")
         .at_least(0)
         .help("CPU threads (0: all cores)");
-    t.integer("batch", [](auto& o) -> auto& { return o.streaming.batch; })
-        .value_name("N")
-        .at_least(1)
-        .help("windows per forward pass");
+    t.custom("batch", ValueType::text,
+             [](SegmentOptions& o, const std::vector<std::string>& v) {
+                 const auto& text = v.back();
+                 if (text == "auto") {
+                     o.streaming.batch = 0;
+                     return;
+                 }
+                 size_t used = 0;
+                 long long n = 0;
+                 try {
+                     n = std::stoll(text, &used);
+                 } catch (const std::exception&) {
+                     used = 0;
+                 }
+                 if (used != text.size() || n < 1)
+                     throw UsageError("--batch " + text + ": give auto or a number of windows, at least 1");
+                 o.streaming.batch = n;
+             },
+             [](const SegmentOptions& o) -> std::optional<std::string> {
+                 return o.streaming.batch == 0 ? "auto" : std::to_string(o.streaming.batch);
+             })
+        .value_name("auto|N")
+        .help("windows per forward pass; auto: 1 on the CPU, on CUDA as many as half the free GPU memory holds "
+              "(measured, at most 256)");
     t.integer("ram", [](auto& o) -> auto& { return o.streaming.ram_mb; })
         .value_name("MB")
         .unit("MB")

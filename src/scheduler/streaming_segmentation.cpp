@@ -222,7 +222,7 @@ void validate(const StreamingOptions& o) {
         throw UsageError("--stride " + std::to_string(o.stride) + " with --window " + std::to_string(o.window) +
                          ": the stride must be at least 1 and smaller than the window, or windows would leave gaps "
                          "(the paper uses --window 224 --stride 112)");
-    if (o.batch < 1) throw UsageError("--batch must be at least 1");
+    if (o.batch < 0) throw UsageError("--batch must be auto or at least 1");
     if (o.ram_mb < 64) throw UsageError("--ram " + std::to_string(o.ram_mb) + ": give at least 64 (MB)");
 }
 
@@ -332,7 +332,7 @@ StreamingStats segment_stream(core::WindowSegmenter& segmenter, const core::Deci
             batch.push_back(job->rgb.narrow(2, offset, s.size()));
             batch_spans.push_back(s);
             ++stats.windows_computed;
-            if (static_cast<int64_t>(batch.size()) == options.batch) flush();
+            if (static_cast<int64_t>(batch.size()) >= options.batch) flush();
         }
         flush();
         job.reset();  // the strip's pixels are no longer needed

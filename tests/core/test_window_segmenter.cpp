@@ -3,11 +3,14 @@
 #include <doctest/doctest.h>
 
 #include <segearth/core/clip_model.hpp>
+#include <segearth/core/segmenter/auto_batch.hpp>
 #include <segearth/core/segmenter/class_decision.hpp>
 #include <segearth/core/segmenter/window_grid.hpp>
 #include <segearth/core/segmenter/window_segmenter.hpp>
 #include <segearth/core/upsampler/upsampler_file.hpp>
 #include <segearth/error.hpp>
+
+#include <torch/cuda.h>
 
 #include "support/tensor_checks.hpp"
 #include "support/test_paths.hpp"
@@ -94,6 +97,36 @@ TEST_CASE("a window that is not a multiple of the patch is zero-padded in normal
     const auto dense_strip = clip->visual->dense(strip_padded);
     const auto strip_full = expected_logits(up->forward(dense_strip.patches, strip_padded), dense_strip.cls, text, -0.3);
     CHECK(relative_error(seg.logits(strip), strip_full.narrow(3, 23, 1)) < 1e-5);
+}
+
+TEST_CASE("--batch auto on the CPU is one window, sized without running the model") {
+    auto clip = load_clip(fixture("tiny_clip.safetensors")).model;
+    WindowSegmenter seg(clip, random_queries(3, 32), UpsamplerKind::bilinear);
+    const auto sized = auto_batch(seg, 224);
+    CHECK(sized.windows == 1);
+    CHECK(sized.bytes_per_window == 0);
+    CHECK(seg.timings().windows == 0);
+}
+
+// The CUDA twin (tools/gpu_check.sh): two probe passes measure a window's memory; the batch they
+// choose runs, and the probes leave no trace in the timings.
+TEST_CASE("--batch auto on CUDA: as many windows as half the free memory holds, and they run" *
+          doctest::skip(!torch::cuda::is_available())) {
+    auto clip = load_clip(fixture("tiny_clip.safetensors")).model;
+    auto up = load_upsampler(fixture("upsampler.safetensors"), 32).model;
+    clip->to(torch::kCUDA);
+    up->to(torch::kCUDA);
+    WindowSegmenter seg(clip, random_queries(3, 32).cuda(), UpsamplerKind::simfeatup, up);
+    const auto sized = auto_batch(seg, 64, 0.5, 64);
+    MESSAGE("auto batch " << sized.windows << ", " << sized.bytes_per_window << " bytes a window, "
+                          << sized.free_bytes << " free");
+    CHECK(sized.bytes_per_window > 0);
+    CHECK(sized.windows >= 1);
+    CHECK(sized.windows <= 64);
+    CHECK(seg.timings().windows == 0);
+    const auto logits = seg.logits(torch::rand({sized.windows, 3, 64, 64}));
+    CHECK(logits.size(0) == sized.windows);
+    CHECK(torch::isfinite(logits).all().item<bool>());
 }
 
 TEST_CASE("the segmenter refuses an upsampler of another width and a missing one") {

@@ -42,7 +42,7 @@ TEST_CASE("segment() refuses each bad option with the CLI's message, before touc
     using O = segearth::pipeline::SegmentOptions;
     check_messages<O>(base, [](const O& o) { return segearth::pipeline::segment(o); },
                       {{[](O& o) { o.input.clear(); }, "segment needs INPUT and OUTPUT, or --inputs and --output-dir (see segearth segment --help)"},
-                       {[](O& o) { o.streaming.batch = 0; }, "--batch must be at least 1"},
+                       {[](O& o) { o.streaming.batch = -1; }, "--batch must be auto or at least 1"},
                        {[](O& o) { o.streaming.ram_mb = 10; }, "--ram 10: give at least 64 (MB)"},
                        {[](O& o) { o.streaming.window = 0; }, "--window must be at least 1 pixel"},
                        {[](O& o) { o.streaming.window = 112, o.streaming.stride = 112; },

@@ -25,6 +25,7 @@ struct SegmentReport {
     core::WindowTimings model;  ///< the model's time split (CLIP, upsampler, similarity)
     int64_t working_width = 0, working_height = 0, output_width = 0, output_height = 0;
     std::map<std::string, long long> polygons_per_layer;  ///< with --vector
+    int64_t batch = 0;  ///< windows per forward pass (--batch auto resolved)
     std::string device, upsampler, notes;  ///< notes: what the user should know (e.g. no upsampler weights)
     double load_seconds = 0, text_seconds = 0;
 };

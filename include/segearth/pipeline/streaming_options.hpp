@@ -10,7 +10,9 @@ namespace segearth::pipeline {
 
 struct StreamingOptions {
     int64_t window = 224, stride = 112;
-    int64_t batch = 1;                        ///< windows per forward
+    /// Windows per forward pass; 0: auto, which the caller sizes for its device (core::auto_batch,
+    /// as segment does); the scheduler itself takes 0 as one window.
+    int64_t batch = 0;
     int64_t output_width = 0, output_height = 0;  ///< 0: the working grid's
     int64_t ram_mb = 2048;                    ///< budget for the working buffers and the model
     int64_t max_panel_columns = 0;            ///< > 0: cap on a panel's working width (tests, benchmarks)

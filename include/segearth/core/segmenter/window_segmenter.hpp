@@ -44,6 +44,8 @@ public:
     torch::Device device() const;
     const WindowSegmenterOptions& options() const { return options_; }
     const WindowTimings& timings() const { return timings_; }
+    /// Puts earlier timings back: passes that were not the user's work (auto_batch's probes).
+    void restore_timings(const WindowTimings& timings) { timings_ = timings; }
 
     /// Smallest window side the upsampler accepts: jbu_one's 11 x 11 reflect-padded window needs at
     /// least 3 tokens (6 pixels after the first x2 step), jbu_stack's 7 x 7 one 2. Smaller windows are
