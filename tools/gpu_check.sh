@@ -46,6 +46,8 @@ printf '| check (%s, %s) | result |\n|---|---|\n' "$card" "$(date -u +%Y-%m-%d)"
 summary() { grep -E "test cases:" | tail -1 | sed 's/\[doctest\] //'; }
 r=$(timeout 120 "$build/tests/segearth_core_tests" -sf="*adaptive_conv*,*jbu*,*upsampl*,*window_segmenter*" --no-skip 2>&1 | tee /dev/stderr | summary)
 row "CUDA kernels, upsampler and --batch auto vs CPU (core tests)" "${r:-did not run}"
+r=$(timeout 120 "$build/tests/segearth_core_tests" -sf="*test_training*" -tc="*on CUDA*" 2>&1 | tee /dev/stderr | summary)
+row "training on CUDA: a resume continues the curve (core tests)" "${r:-did not run}"
 if [ -x "$build/tests/segearth_scheduler_tests" ]; then
   r=$(timeout 120 "$build/tests/segearth_scheduler_tests" 2>&1 | tee /dev/stderr | summary)
   row "scene scheduler tests (CPU, and CUDA against CPU; no GDAL)" "${r:-did not run}"

@@ -9,6 +9,10 @@
 #include <torch/cuda.h>
 #include <torch/torch.h>
 
+#ifdef SEGEARTH_WITH_CUDA
+#include <ATen/cuda/CUDAGeneratorImpl.h>
+#endif
+
 #include <sstream>
 
 namespace segearth::core {
@@ -36,6 +40,31 @@ void set_cpu_generator_state(const torch::Tensor& state) {
     auto generator = at::detail::getDefaultCPUGenerator();
     std::lock_guard<std::mutex> lock(generator.mutex());
     generator.set_state(state);
+}
+
+// The generator of a CUDA device, whose draws (dropout, the attention downsampler's mask) a resume
+// on it must repeat; an undefined tensor on the CPU, where the CPU generator is all there is.
+torch::Tensor cuda_generator_state(const torch::Device& device) {
+#ifdef SEGEARTH_WITH_CUDA
+    if (device.is_cuda()) {
+        auto generator = at::cuda::detail::getDefaultCUDAGenerator(device.has_index() ? device.index() : 0);
+        std::lock_guard<std::mutex> lock(generator.mutex());
+        return generator.get_state();
+    }
+#endif
+    (void)device;
+    return {};
+}
+
+void set_cuda_generator_state(const torch::Device& device, const torch::Tensor& state) {
+#ifdef SEGEARTH_WITH_CUDA
+    if (device.is_cuda()) {
+        auto generator = at::cuda::detail::getDefaultCUDAGenerator(device.has_index() ? device.index() : 0);
+        std::lock_guard<std::mutex> lock(generator.mutex());
+        generator.set_state(state);
+    }
+#endif
+    (void)device, (void)state;
 }
 
 // Maps (C, h, w) features to RGB in [0, 1]: projection on a PCA basis (C, 3) around `mean`, each
@@ -163,6 +192,7 @@ TrainingSnapshot UpsamplerTrainer::snapshot() {
         s.checkpoint.emplace(name, p.detach().to(torch::kCPU).clone().contiguous());
     for (const auto& [name, value] : optimizer_->state()) s.checkpoint.emplace("optimizer." + name, value.clone());
     s.checkpoint.emplace("rng.torch_cpu", cpu_generator_state());
+    if (const auto cuda = cuda_generator_state(device_); cuda.defined()) s.checkpoint.emplace("rng.torch_cuda", cuda);
     std::ostringstream rng;
     rng << jitter_rng_;
     s.metadata["segearth_content"] = checkpoint_content;
@@ -224,6 +254,10 @@ std::map<std::string, std::string> UpsamplerTrainer::load_checkpoint(const std::
     }
     if (const auto it = weights.tensors.find("rng.torch_cpu"); it != weights.tensors.end())
         set_cpu_generator_state(it->second);
+    // A checkpoint from another kind of device resumes with this one's generator as it is: the same
+    // training, not the same curve.
+    if (const auto it = weights.tensors.find("rng.torch_cuda"); it != weights.tensors.end())
+        set_cuda_generator_state(device_, it->second);
     std::istringstream rng(field("jitter_rng"));
     rng >> jitter_rng_;
     if (!rng) throw FileError(path.string() + ": training checkpoint has no valid jitter_rng state");
