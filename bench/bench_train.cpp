@@ -3,7 +3,8 @@
 // 5 jitters). Reports training throughput in images/s, the time split per step (frozen CLIP features,
 // upsampler forward, losses, backward, optimizer, data loading) from the run's CSV log, and peak RSS.
 //
-//   build/bench/bench_train [--image TILE.tif] [--threads 2] [--steps 3] [--batch 4] [--work DIR]
+//   build/bench/bench_train [--image TILE.tif] [--threads 2] [--steps 3] [--batch 4] [--precision auto]
+//                           [--work DIR]
 #include <segearth/core/blas_runtime.hpp>
 #include <segearth/core/clip_model.hpp>
 #include <segearth/core/weights.hpp>
@@ -27,13 +28,14 @@ int main(int argc, char** argv) {
     select_blas_core_type(argv);
     std::setvbuf(stdout, nullptr, _IOLBF, 0);
     fs::path image = SEGEARTH_BENCH_IMAGE, work = fs::temp_directory_path() / "segearth-bench-train";
-    std::string threads = "2", steps = "3", batch = "4";
+    std::string threads = "2", steps = "3", batch = "4", precision = "auto";
     for (int i = 1; i < argc; ++i) {
         const std::string flag = argv[i];
         if (flag == "--image" && i + 1 < argc) image = argv[++i];
         else if (flag == "--threads" && i + 1 < argc) threads = argv[++i];
         else if (flag == "--steps" && i + 1 < argc) steps = argv[++i];
         else if (flag == "--batch" && i + 1 < argc) batch = argv[++i];
+        else if (flag == "--precision" && i + 1 < argc) precision = argv[++i];
         else if (flag == "--work" && i + 1 < argc) work = argv[++i];
     }
     fs::create_directories(work);
@@ -49,9 +51,9 @@ int main(int argc, char** argv) {
     const std::vector<std::string> args{SEGEARTH_BINARY, "train", "--clip", clip_file.string(), "--images",
                                         image.string(), "--out", (work / "up.safetensors").string(), "--steps", steps,
                                         "--batch", batch, "--threads", threads, "--log", log.string(), "--overwrite",
-                                        "--log-every", "1"};
+                                        "--log-every", "1", "--precision", precision};
     std::printf("segearth train, ViT-B/16 (random weights) + jbu_one, 224 px crops, batch %s, 5 jitters, %s threads, "
-                "%s steps\n", batch.c_str(), threads.c_str(), steps.c_str());
+                "%s steps, --precision %s\n", batch.c_str(), threads.c_str(), steps.c_str(), precision.c_str());
     const auto r = run_child(args, work / "train.log");
     std::printf("exit %d, %.1f s wall (model loading included), peak RSS %.0f MB\n  %s\n", r.exit_code, r.wall_seconds,
                 r.peak_rss_mb, r.last_line.c_str());

@@ -18,13 +18,13 @@ int run_train(const std::vector<std::string>& args) {
     if (common.quiet) return 0;
     const auto& t = r.timings;
     std::fprintf(stderr,
-                 "%s: steps %lld..%lld of %lld on %s (%zu images) in %.1f s, %.3g images/s "
+                 "%s: steps %lld..%lld of %lld on %s in %s (%zu images) in %.1f s, %.3g images/s "
                  "(CLIP %.1f s, upsampler forward %.1f s, losses %.1f s, backward %.1f s, optimizer %.1f s, "
                  "data %.1f s); mean of the first and last 10 steps: reconstruction loss %.5g -> %.5g, "
                  "projected MSE %.5g -> %.5g\n"
                  "checkpoint: %s\n",
                  r.out.c_str(), static_cast<long long>(r.first_step + 1), static_cast<long long>(r.last_step),
-                 static_cast<long long>(r.total_steps), r.device.c_str(), r.images, r.seconds, r.images_per_second,
+                 static_cast<long long>(r.total_steps), r.device.c_str(), r.precision.c_str(), r.images, r.seconds, r.images_per_second,
                  t.clip, t.upsampler_forward, t.losses, t.backward, t.optimizer, r.data_seconds,
                  r.reconstruction_start, r.reconstruction_end, r.projected_mse_start, r.projected_mse_end,
                  r.checkpoint.c_str());

@@ -1,5 +1,6 @@
 #include "device_choice.hpp"
 
+#include <segearth/core/blas_runtime.hpp>
 #include <segearth/error.hpp>
 
 #include <torch/cuda.h>
@@ -41,6 +42,21 @@ torch::Device choose_device(const DeviceChoice& choice) {
         throw UsageError("--device " + choice.name() + ": there are " + std::to_string(count) + " CUDA devices (0.." +
                          std::to_string(count - 1) + ")");
     return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(choice.index));
+}
+
+core::Precision resolve_precision(const std::optional<core::Precision>& asked, const torch::Device& device,
+                                  core::Precision cuda_auto) {
+    if (!asked) return device.is_cuda() ? cuda_auto : core::Precision::fp32;
+    const auto precision = *asked;
+    if (!device.is_cpu()) return precision;
+    if (precision == core::Precision::fp16)
+        throw UsageError("--precision fp16: libtorch multiplies fp16 only on CUDA; on the CPU use --precision bf16 "
+                         "(where the CPU has native bf16) or fp32");
+    if (precision == core::Precision::bf16 && !core::cpu_has_native_bf16())
+        throw UsageError("--precision bf16: this CPU has no native bf16 (AVX512_BF16 or AMX; it has: " +
+                         core::blas_report().cpu_features + "), where bf16 is emulated and slower than fp32: use "
+                         "--precision fp32");
+    return precision;
 }
 
 }  // namespace segearth::pipeline

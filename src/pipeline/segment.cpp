@@ -155,22 +155,6 @@ void check_outputs(const SegmentOptions& o, int64_t class_count) {
     geo::check_layer_count(o.vector, geo::VectorFormat::automatic, static_cast<size_t>(class_count - 1));
 }
 
-// The precision asked for, auto resolved for the device, or a refusal where the device does not
-// multiply in it natively, saying what to use instead.
-core::Precision resolve_precision(const std::optional<core::Precision>& asked, const torch::Device& device) {
-    if (!asked) return device.is_cuda() ? core::Precision::fp16 : core::Precision::fp32;
-    const auto precision = *asked;
-    if (!device.is_cpu()) return precision;
-    if (precision == core::Precision::fp16)
-        throw UsageError("--precision fp16: libtorch multiplies fp16 only on CUDA; on the CPU use --precision bf16 "
-                         "(where the CPU has native bf16) or fp32");
-    if (precision == core::Precision::bf16 && !core::cpu_has_native_bf16())
-        throw UsageError("--precision bf16: this CPU has no native bf16 (AVX512_BF16 or AMX; it has: " +
-                         core::blas_report().cpu_features + "), where bf16 is emulated and slower than fp32: use "
-                         "--precision fp32");
-    return precision;
-}
-
 // What holds for every scene of a run: classes, decision rule, device and model files; nothing loaded.
 struct ModelPlan {
     ClassSetup classes;
@@ -194,7 +178,7 @@ ModelPlan plan_models(const SegmentOptions& o) {
     m.rule.bg_index = m.classes.bg_index;
     m.rule.validate();
     m.device = choose_device(o.device);
-    m.precision = resolve_precision(o.precision, m.device);
+    m.precision = resolve_precision(o.precision, m.device, core::Precision::fp16);
     if (m.device.is_cuda()) geo::decode_on_all_cpus();  // the CPU has to keep a GPU fed
     return m;
 }

@@ -13,15 +13,6 @@ namespace {
 
 using options::ValueType;
 
-// --precision's names: the formats, and auto for the device's own (resolved once the device is known).
-const options::EnumNames<std::optional<core::Precision>>& precision_choices() {
-    static const options::EnumNames<std::optional<core::Precision>> names{{std::nullopt, "auto"},
-                                                                          {core::Precision::fp32, "fp32"},
-                                                                          {core::Precision::bf16, "bf16"},
-                                                                          {core::Precision::fp16, "fp16"}};
-    return names;
-}
-
 void declare_model(options::OptionTable<SegmentOptions>& t) {
     t.group("Model");
     t.text("clip", &SegmentOptions::clip)
@@ -59,7 +50,7 @@ void declare_model(options::OptionTable<SegmentOptions>& t) {
     t.choice("attention", &SegmentOptions::attention, core::attention_kinds())
         .value_name("NAME")
         .help("last-block attention: segearth, clearclip, sclip, maskclip or vanilla (the paper's baselines)");
-    t.choice("precision", &SegmentOptions::precision, precision_choices())
+    t.choice("precision", &SegmentOptions::precision, core::precision_choices())
         .value_name("auto|fp32|bf16|fp16")
         .help("number format of CLIP's matrix products: fp32 (the reference), bf16 (CLIP 2-3x faster on CPUs with "
               "native bf16, AVX512_BF16 or AMX, see segearth info --system; labels differ on a few pixels), fp16 "

@@ -166,11 +166,17 @@ TrainReport run_train(const TrainOptions& o, const Progress& progress) {
         throw UsageError("--out " + o.out + ": the folder " + out_dir.string() + " does not exist");
     const auto clip_path = core::find_asset(core::clip_weights_asset(), o.clip);
     const auto device = choose_device(o.device);
+    if (o.precision == core::Precision::fp16)
+        throw UsageError("--precision fp16: train has no loss scaling, which fp16's narrow range needs; use "
+                         "--precision bf16 (mixed precision with float32's range) or fp32");
+    auto trainer_options = o.trainer;
+    trainer_options.precision = resolve_precision(o.precision, device, core::Precision::bf16);
 
     TrainReport report;
     report.out = o.out;
     report.checkpoint = checkpoint;
     report.device = device.str();
+    report.precision = core::to_string(trainer_options.precision);
     const auto paths = geo::expand_image_sources(o.images);
     // No output lands on an input: the CLIP weights, an image, a list file, or a checkpoint other
     // than the one this run continues (which it replaces by design).
@@ -203,7 +209,7 @@ TrainReport run_train(const TrainOptions& o, const Progress& progress) {
     core::set_threads(threads);
 
     // Shared with the thread that runs each step, which a cancellation may leave running.
-    const auto trainer_ptr = std::make_shared<core::UpsamplerTrainer>(clip.model, o.trainer, device);
+    const auto trainer_ptr = std::make_shared<core::UpsamplerTrainer>(clip.model, trainer_options, device);
     auto& trainer = *trainer_ptr;
     int64_t total = planned_steps(o, crops);
     if (!o.resume.empty()) {

@@ -100,6 +100,11 @@ void declare_running(options::OptionTable<TrainOptions>& t) {
              [](const TrainOptions& o) -> std::optional<std::string> { return o.device.name(); })
         .value_name("auto|cpu|cuda[:N]")
         .help("where training runs");
+    t.choice("precision", &TrainOptions::precision, core::precision_choices())
+        .value_name("auto|fp32|bf16")
+        .help("number format of the largest matrix products (CLIP, the kernel fix-ups, the content retention "
+              "net), with float32 weights and optimiser: fp32, bf16 (mixed precision, for CUDA and CPUs with "
+              "native bf16, see segearth info --system) or auto: bf16 on CUDA, fp32 on the CPU");
     t.integer("threads", &TrainOptions::threads).value_name("N").at_least(0).help("CPU threads (0: all cores)");
 }
 

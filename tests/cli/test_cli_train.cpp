@@ -103,6 +103,37 @@ TEST_CASE("train: a few hundred steps on koeln crops lower the losses and the up
     CHECK(fs::exists(dir / "classes.tif"));
 }
 
+TEST_CASE("train --precision: auto is fp32 on the CPU, bf16 trains in mixed precision or is refused without native bf16") {
+    const auto dir = scratch_dir("cli_train_precision");
+    const auto koeln = shared_data_file("oem_koeln_50.tif").string();
+    const auto run = [&](const std::string& name, const std::vector<std::string>& extra) {
+        std::vector<std::string> args{"train", "--clip", fixture("tiny_clip.safetensors").string(), "--out",
+                                      (dir / (name + ".safetensors")).string(), "--crop", "64", "--batch", "2",
+                                      "--images", koeln, "--steps", "2", "--jitters", "1", "--overwrite"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        return run_segearth(args);
+    };
+    const auto automatic = run("auto", {});
+    REQUIRE_MESSAGE(automatic.exit_code == 0, automatic.err);
+    CHECK_MESSAGE(automatic.err.find("of 2 on cpu in fp32 (") != std::string::npos, automatic.err);
+    const auto bf16 = run("bf16", {"--precision", "bf16"});
+    if (bf16.exit_code != 0) {
+        // A CPU without AVX512_BF16 or AMX: the same refusal as segment's, before anything is written.
+        CHECK(bf16.exit_code == 2);
+        CHECK_MESSAGE(bf16.err.find("segearth: --precision bf16: this CPU has no native bf16") == 0, bf16.err);
+        CHECK_FALSE(fs::exists(dir / "bf16.safetensors"));
+        return;
+    }
+    CHECK_MESSAGE(bf16.err.find("of 2 on cpu in bf16 (") != std::string::npos, bf16.err);
+    // The upsampler it writes is float32, as every upsampler file: segment loads it at any precision.
+    const auto scene = segearth::test::translate_koeln(dir / "scene.tif", {"-srcwin", "0", "0", "64", "64"});
+    const auto seg = run_segearth({"segment", scene.string(), (dir / "classes.tif").string(), "--clip",
+                                   fixture("tiny_clip.safetensors").string(), "--upsampler",
+                                   (dir / "bf16.safetensors").string(), "--classes", "a;b", "--text-cache", "-", "-q",
+                                   "--overwrite"});
+    CHECK_MESSAGE(seg.exit_code == 0, seg.err);
+}
+
 TEST_CASE("train: a resumed run continues the same loss curve") {
     const auto dir = scratch_dir("cli_train_resume");
     const auto image = shared_data_file("oem_koeln_50.tif").string();
@@ -233,6 +264,8 @@ TEST_CASE("train: bad inputs are refused with what to do, before any output is w
         {{"--threads=-1"}, "--threads must not be negative"},
         {{"--seed=-1"}, "--seed must not be negative"},
         {{"--lr", "nan"}, "--lr nan: give a finite number"},
+        {{"--precision", "fp16"}, "--precision fp16: train has no loss scaling, which fp16's narrow range needs; use "
+                                  "--precision bf16 (mixed precision with float32's range) or fp32"},
     };
     for (const auto& [flags, message] : bad_values) {
         CAPTURE(message);

@@ -119,3 +119,25 @@ TEST_CASE("bf16 kernel fix-up: a JBU step's kernels within bf16 rounding of fp32
     MESSAGE("bf16 fix-up, kernel relative error: " << error);
     CHECK(error < 5e-3);
 }
+
+TEST_CASE("bf16 kernel fix-up on the path autograd takes (training): within bf16 rounding, gradients float32") {
+    auto up = load_upsampler(fixture("upsampler.safetensors"), 32).model;
+    up->eval();  // no dropout: the two precisions see the same kernels
+    torch::manual_seed(9);
+    const auto guidance = torch::rand({2, 3, 28, 20});
+    auto& step = up->step(0);
+    const auto want = step->kernels(guidance);  // grad mode on: the generic path, not pixel-major
+    up->set_precision(Precision::bf16);
+    const auto got = step->kernels(guidance);
+    CHECK((got.scalar_type() == torch::kFloat32));
+    CHECK_FALSE(torch::equal(got, want));  // bf16 was used
+    got.sum().backward();
+    const auto& weight = step->fixup_proj[0]->as<torch::nn::Conv2d>()->weight;
+    REQUIRE(weight.grad().defined());
+    CHECK((weight.grad().scalar_type() == torch::kFloat32));
+    CHECK(torch::isfinite(weight.grad()).all().item<bool>());
+    if (!native_bf16()) return;
+    const double error = relative_error(got, want);
+    MESSAGE("bf16 fix-up on the autograd path, kernel relative error: " << error);
+    CHECK(error < 5e-3);
+}

@@ -32,6 +32,9 @@ struct TrainOptions {
     double min_valid = 0.5;           ///< crops with a smaller valid fraction are drawn again
     core::TrainerOptions trainer;     ///< jitters, loss weights, optimizer, seed
     DeviceChoice device;
+    /// The training networks' largest products and CLIP's (mixed precision: float32 weights and
+    /// optimiser); none: auto, bf16 on CUDA and fp32 on the CPU. fp16 is refused (it needs loss scaling).
+    std::optional<core::Precision> precision;
     int threads = 0;                  ///< 0: all cores
     int64_t checkpoint_every = 100;   ///< steps between checkpoints (also at the end and on cancel)
     std::string log_csv;              ///< a CSV line per step
@@ -44,6 +47,7 @@ struct TrainOptions {
 struct TrainReport {
     int64_t first_step = 0, last_step = 0, total_steps = 0;  ///< steps of this session: (first_step, last_step]
     std::string out, checkpoint, device;
+    std::string precision;  ///< --precision resolved for the device
     size_t images = 0;
     int64_t crops_rejected = 0;
     double seconds = 0, images_per_second = 0;

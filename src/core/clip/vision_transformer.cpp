@@ -1,5 +1,7 @@
 #include <segearth/core/clip/vision_transformer.hpp>
 
+#include "mixed_precision.hpp"
+
 #include <torch/torch.h>
 
 namespace segearth::core {
@@ -65,9 +67,7 @@ torch::Tensor VisionTransformerImpl::encode(const torch::Tensor& images) {
 }
 
 void VisionTransformerImpl::set_precision(Precision precision) {
-    const auto type = precision == Precision::bf16   ? torch::kBFloat16
-                      : precision == Precision::fp16 ? torch::kFloat16
-                                                     : torch::kFloat32;
+    const auto type = scalar_type(precision);
     conv1->to(type);
     for (int64_t i = 0; i < transformer->layers(); ++i) {
         auto block = transformer->block(i);

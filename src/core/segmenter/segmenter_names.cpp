@@ -20,6 +20,12 @@ const options::EnumNames<Precision>& precisions() {
     return names;
 }
 
+const options::EnumNames<std::optional<Precision>>& precision_choices() {
+    static const options::EnumNames<std::optional<Precision>> names{
+        {std::nullopt, "auto"}, {Precision::fp32, "fp32"}, {Precision::bf16, "bf16"}, {Precision::fp16, "fp16"}};
+    return names;
+}
+
 const options::EnumNames<UpsamplerKind>& upsampler_kinds() {
     static const options::EnumNames<UpsamplerKind> names{
         {UpsamplerKind::simfeatup, "simfeatup"}, {UpsamplerKind::bilinear, "bilinear"}, {UpsamplerKind::none, "none"}};

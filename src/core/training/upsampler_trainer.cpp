@@ -85,6 +85,8 @@ UpsamplerTrainer::UpsamplerTrainer(ClipModel clip, TrainerOptions options, const
     jitter_rng_.seed(jitter_seed);
     if (options_.n_jitters < 1) throw UsageError("the number of jitters must be at least 1");
     if (options_.projection_dim < 1) throw UsageError("the random projection needs at least 1 dimension");
+    if (options_.precision == Precision::fp16)
+        throw UsageError("training in fp16 needs loss scaling, which the trainer does not do: use bf16 or fp32");
     torch::manual_seed(options_.seed);  // the new networks' initial weights come from it too
     const int64_t dim = clip_->config().embed_dim;
     upsampler_ = JbuUpsampler(dim);
@@ -95,6 +97,11 @@ UpsamplerTrainer::UpsamplerTrainer(ClipModel clip, TrainerOptions options, const
     objective_->train();
     clip_->to(device_);
     clip_->eval();
+    // After the moves: the networks' weights stay float32 (the master copy NAdam updates); only
+    // their largest products round to bf16 (mixed_precision.hpp). CLIP is frozen, so it is converted.
+    clip_->visual->set_precision(options_.precision);
+    upsampler_->set_precision(options_.precision);
+    objective_->crn->set_precision(options_.precision);
     optimizer_ = std::make_unique<NAdam>(trainable_parameters(upsampler_, objective_), options_.optimizer);
 }
 
@@ -197,6 +204,7 @@ TrainingSnapshot UpsamplerTrainer::snapshot() {
     rng << jitter_rng_;
     s.metadata["segearth_content"] = checkpoint_content;
     s.metadata["architecture"] = "jbu_one";
+    s.metadata["precision"] = to_string(options_.precision);  // a resume may use another: the weights are float32
     s.metadata["feature_dim"] = std::to_string(clip_->config().embed_dim);
     s.metadata["patch_size"] = std::to_string(clip_->config().vision.patch_size);
     s.metadata["step"] = std::to_string(s.step);

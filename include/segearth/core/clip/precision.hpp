@@ -9,6 +9,8 @@
 
 #include <segearth/options/enum_names.hpp>
 
+#include <optional>
+
 namespace segearth::core {
 
 enum class Precision { fp32, bf16, fp16 };
@@ -16,5 +18,8 @@ enum class Precision { fp32, bf16, fp16 };
 /// The names users type (--precision) and metadata records.
 const options::EnumNames<Precision>& precisions();
 inline const char* to_string(Precision precision) { return precisions().name(precision); }
+/// The --precision choices of segment and train: the formats, and auto (none) for the device's own,
+/// resolved once the device is known.
+const options::EnumNames<std::optional<Precision>>& precision_choices();
 
 }  // namespace segearth::core

@@ -7,6 +7,7 @@
 //   (t.reconstruction + 0.1 * t.image).backward();
 #pragma once
 
+#include <segearth/core/clip/precision.hpp>
 #include <segearth/core/training/attention_downsampler.hpp>
 
 #include <torch/nn/modules/conv.h>
@@ -21,8 +22,15 @@ public:
     explicit ContentRetentionNetImpl(int64_t dim);
     torch::Tensor forward(const torch::Tensor& features);  ///< (N, C, H, W) -> (N, 3, H, W)
 
+    /// bf16 or fp16: the C -> C convolution at full resolution, training's largest product, multiplies
+    /// in that format (mixed_precision.hpp); the rest stays float32.
+    void set_precision(Precision precision) { precision_ = precision; }
+
     torch::nn::Conv2d expand{nullptr}, to_rgb{nullptr};
     torch::nn::LayerNorm norm{nullptr};
+
+private:
+    Precision precision_ = Precision::fp32;
 };
 TORCH_MODULE(ContentRetentionNet);
 

@@ -2,6 +2,8 @@
 // public train.hpp and its callers.
 #pragma once
 
+#include <segearth/core/clip/precision.hpp>
+
 #include <cstdint>
 
 namespace segearth::core {
@@ -25,6 +27,10 @@ struct TrainerOptions {
     int64_t clip_grad_steps = 10;  ///< the first steps clip the gradient norm ...
     double clip_grad_norm = 1e-4;  ///< ... to this
     uint64_t seed = 0;             ///< seeds the jitters and libtorch's generator (projections, masks, dropout)
+    /// fp32, or bf16: mixed precision, where CLIP's products, the kernel fix-ups' and the CRN's C -> C
+    /// convolution multiply in bf16 while weights, optimiser and every other operation stay float32
+    /// (no loss scaling needed: bf16 has float32's range). fp16 is refused: it would need loss scaling.
+    Precision precision = Precision::fp32;
 };
 
 /// Where a step's time went, in seconds (on CUDA, measured after synchronising).

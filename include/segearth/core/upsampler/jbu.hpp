@@ -33,10 +33,11 @@ public:
     /// seen through a permuted view, the layout the fused upsample_adaptive_conv reads.
     torch::Tensor kernels(const torch::Tensor& guidance_small);
 
-    /// bf16: the kernel fix-up's two 1x1 convolutions, the step's largest matrix products, multiply in
-    /// bfloat16 (through oneDNN, accumulating in float32) on the CPU inference path; their result is
-    /// scaled by 0.1 before it joins the float32 kernel (test_precision.cpp: within 0.3 % of the fp32
-    /// kernels). Everything else, and fp32/fp16 (the CUDA path keeps its upsampler float32), unchanged.
+    /// bf16 or fp16: the kernel fix-up's two 1x1 convolutions, the step's largest matrix products,
+    /// multiply in that format (accumulating in float32; the weights stay float32), on the CPU inference
+    /// path (bf16 only) and on the path autograd and CUDA take (training, segment on CUDA); their result
+    /// is scaled by 0.1 before it joins the float32 kernel (test_precision.cpp: within 0.3 % of the fp32
+    /// kernels). Everything else unchanged.
     void set_precision(Precision precision) { precision_ = precision; }
 
     torch::Tensor range_temp, sigma_spatial;
