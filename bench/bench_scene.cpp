@@ -15,13 +15,12 @@
 
 #include <torch/torch.h>
 
+#include "gpu_memory.hpp"
+
 #include <cstdio>
 #include <stdexcept>
 #include <string>
 
-#ifdef SEGEARTH_WITH_CUDA
-#include <c10/cuda/CUDACachingAllocator.h>
-#endif
 
 using namespace segearth;
 namespace F = torch::nn::functional;
@@ -132,12 +131,6 @@ int main(int argc, char** argv) {
                 static_cast<double>(size) * size / 1e6 / seconds, static_cast<long long>(sink.pixels));
     std::printf("  split: read %.2f s, model %.2f s, stitch %.2f s, decide %.2f s, write %.2f s\n", stats.read_seconds,
                 stats.model_seconds, stats.stitch_seconds, stats.decide_seconds, stats.write_seconds);
-#ifdef SEGEARTH_WITH_CUDA
-    if (device.is_cuda()) {
-        const auto memory = c10::cuda::CUDACachingAllocator::getDeviceStats(device.index() < 0 ? 0 : device.index());
-        std::printf("  peak GPU memory %.0f MB\n",
-                    static_cast<double>(memory.allocated_bytes[0].peak) / (1024.0 * 1024.0));
-    }
-#endif
+    bench::print_peak_gpu_memory(device);
     return sink.pixels == size * size ? 0 : 1;
 }

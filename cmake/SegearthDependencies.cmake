@@ -50,6 +50,30 @@ function(segearth_cuda_cxx_check name)
   target_link_libraries(${name} PRIVATE ${check_LINK})
 endfunction()
 
+# gperftools' tcmalloc as a binary's malloc: glibc returns every freed block above its mmap threshold
+# (32 MB at most) to the kernel, and libtorch's 100 MB+ activations are then faulted in afresh each
+# time; in training that was a third of the CPU time spent in the kernel (BENCHMARKS.md, "Memory
+# without churn"). tcmalloc keeps and reuses them at about the same peak RSS. Not with sanitizers,
+# which bring their own allocator. REQUIRED: a configure error where it is missing (the product's
+# binaries); otherwise skipped there (benchmarks on a GPU machine, which lacks it).
+function(segearth_link_tcmalloc target)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "REQUIRED" "" "")
+  if(NOT SEGEARTH_TCMALLOC OR SEGEARTH_SANITIZE)
+    return()
+  endif()
+  find_library(SEGEARTH_TCMALLOC_LIBRARY NAMES tcmalloc_minimal libtcmalloc_minimal.so.4)
+  if(NOT SEGEARTH_TCMALLOC_LIBRARY)
+    if(arg_REQUIRED)
+      message(FATAL_ERROR "tcmalloc_minimal not found: install Debian's libtcmalloc-minimal4 "
+                          "(scripts/install-dependencies.sh), or configure with -DSEGEARTH_TCMALLOC=OFF")
+    endif()
+    return()
+  endif()
+  # Linked first and kept though no symbol is referenced by name: its malloc replaces glibc's.
+  target_link_options(${target} PRIVATE -Wl,--no-as-needed)
+  target_link_libraries(${target} PRIVATE ${SEGEARTH_TCMALLOC_LIBRARY})
+endfunction()
+
 set(SEGEARTH_HAVE_GEO OFF)
 if(NOT SEGEARTH_GEO STREQUAL "OFF")
   if(SEGEARTH_GEO STREQUAL "ON")

@@ -2,8 +2,9 @@
 # GPU check, the one prepared command for a lent GPU machine (CUDA PyTorch, no GDAL, no internet):
 # builds segearth_core (with the CUDA kernels), the GDAL-free scene scheduler and the benchmarks against
 # that machine's libtorch; runs the CUDA tests (kernels and upsampler against the CPU) and the scheduler's
-# tests; times the upsampler and the whole scene pipeline on a synthetic scene (bench_scene); prints one
-# table. Everything it prints goes to OUT_DIR/gpu_check.log, the table to OUT_DIR/table.md as well.
+# tests; times the upsampler, the whole scene pipeline on a synthetic scene (bench_scene) and training
+# steps at the paper's settings (bench_train_step); prints one table. Everything it prints goes to
+# OUT_DIR/gpu_check.log, the table to OUT_DIR/table.md as well.
 #   tools/gpu_check.sh OUT_DIR [CARRY_DIR]
 # CARRY_DIR (default .device) holds what such a machine may lack: doctest/ (its CMake package), zlib/
 # (include/), tbb/ (its CMake package and library); tools/prepare_device_carry.sh makes it here. It is
@@ -24,7 +25,7 @@ extra=()
 prefixes="$torch_prefix;$carry/doctest;$carry/tbb"
 [ -d "$carry/tbb/lib/x86_64-linux-gnu" ] && export LD_LIBRARY_PATH="$carry/tbb/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}"
 build=/tmp/segearth-gpu
-targets=(segearth_core_tests segearth_scheduler_tests bench_upsampler bench_scene)
+targets=(segearth_core_tests segearth_scheduler_tests bench_upsampler bench_scene bench_train_step)
 configure() {
   cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSEGEARTH_GEO=OFF -DCMAKE_PREFIX_PATH="$prefixes" \
     -DPython3_EXECUTABLE="$py" -DSEGEARTH_CUDA_ARCHITECTURES=90 "${extra[@]}" "$@" > "$build.cmake.log" 2>&1
@@ -62,5 +63,10 @@ if [ -x "$build/bench/bench_scene" ]; then
     row "bench_scene 4096^2, --upsampler $1, $2, batch $3" "${r:-did not run (see the log)}"
   done
 fi
+for precision in bf16 fp32; do
+  r=$(timeout 90 "$build/bench/bench_train_step" --device cuda --precision "$precision" --steps 3 2>&1 |
+      tee /dev/stderr | grep -E "steps 2\.\.|step 3:|peak GPU" | tr -s ' ' | tr '\n' ';')
+  row "training, batch 8, 5 jitters, 224 px, $precision (bench_train_step)" "${r:-did not run (see the log)}"
+done
 echo "total $(( $(date +%s) - started )) s"
 cat "$out/table.md"
