@@ -58,7 +58,8 @@ int main(int argc, char** argv) {
     double later_seconds = 0;
     for (int64_t s = 1; s <= steps; ++s) {
         // Smooth crops in [0, 1]: structure at ~16 px, as aerial imagery has.
-        const auto crops = torch::upsample_bilinear2d(torch::rand({batch, 3, crop / 16, crop / 16}), {crop, crop}, false);
+        const auto coarse = torch::rand({batch, 3, crop / 16, crop / 16});
+        const auto crops = torch::upsample_bilinear2d(coarse, {crop, crop}, false);
         const Stopwatch clock;
         const auto r = trainer.step(crops);
         const double seconds = clock.seconds();

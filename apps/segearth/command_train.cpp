@@ -24,7 +24,8 @@ int run_train(const std::vector<std::string>& args) {
                  "projected MSE %.5g -> %.5g\n"
                  "checkpoint: %s\n",
                  r.out.c_str(), static_cast<long long>(r.first_step + 1), static_cast<long long>(r.last_step),
-                 static_cast<long long>(r.total_steps), r.device.c_str(), r.precision.c_str(), r.images, r.seconds, r.images_per_second,
+                 static_cast<long long>(r.total_steps), r.device.c_str(), r.precision.c_str(), r.images, r.seconds,
+                 r.images_per_second,
                  t.clip, t.upsampler_forward, t.losses, t.backward, t.optimizer, r.data_seconds,
                  r.reconstruction_start, r.reconstruction_end, r.projected_mse_start, r.projected_mse_end,
                  r.checkpoint.c_str());

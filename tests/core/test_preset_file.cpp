@@ -11,6 +11,9 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <string>
+
+#include <unistd.h>
 
 namespace fs = std::filesystem;
 using segearth::core::read_preset;
@@ -18,7 +21,9 @@ using segearth::core::read_preset;
 namespace {
 
 fs::path preset_with(const std::string& name, const std::string& text) {
-    static const auto dir = segearth::test::scratch_dir("presets");
+    // One folder per process: ctest runs each test case in its own process, two at a time, and a
+    // shared folder would be emptied by one while the other writes into it.
+    static const auto dir = segearth::test::scratch_dir("presets_" + std::to_string(::getpid()));
     const auto path = dir / (name + ".txt");
     std::ofstream(path, std::ios::binary) << text;
     return path;
