@@ -21,7 +21,6 @@
 #include <stdexcept>
 #include <string>
 
-
 using namespace segearth;
 namespace F = torch::nn::functional;
 

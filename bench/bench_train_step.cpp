@@ -20,7 +20,6 @@
 #include <cstdio>
 #include <string>
 
-
 using namespace segearth;
 
 int main(int argc, char** argv) {

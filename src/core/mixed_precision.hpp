@@ -20,12 +20,13 @@ inline torch::ScalarType scalar_type(Precision precision) {
     return torch::kFloat32;
 }
 
-/// conv (1 x 1, stride 1, no padding) applied to x with its product in `type`, the result in x's type;
-/// conv.forward(x) itself where `type` is x's.
-inline torch::Tensor conv1x1_in(torch::ScalarType type, torch::nn::Conv2dImpl& conv, const torch::Tensor& x) {
+/// conv (1 x 1, stride 1, no padding) applied to x with its product in `precision`, the result in x's
+/// type; conv.forward(x) itself for fp32 (x's own type, float64 in tests) or where x is in it already.
+inline torch::Tensor conv1x1_in(Precision precision, torch::nn::Conv2dImpl& conv, const torch::Tensor& x) {
     TORCH_CHECK(conv.weight.size(2) == 1 && conv.weight.size(3) == 1, "conv1x1_in: a 1 x 1 convolution, got ",
                 conv.weight.sizes());
-    if (type == x.scalar_type()) return conv.forward(x);
+    const auto type = scalar_type(precision);
+    if (precision == Precision::fp32 || type == x.scalar_type()) return conv.forward(x);
     const auto bias = conv.bias.defined() ? conv.bias.to(type) : torch::Tensor();
     return torch::conv2d(x.to(type), conv.weight.to(type), bias).to(x.scalar_type());
 }

@@ -13,8 +13,7 @@ ContentRetentionNetImpl::ContentRetentionNetImpl(int64_t dim) {
 }
 
 torch::Tensor ContentRetentionNetImpl::forward(const torch::Tensor& features) {
-    const auto type = precision_ == Precision::fp32 ? features.scalar_type() : scalar_type(precision_);
-    const auto x = norm->forward(conv1x1_in(type, *expand, features).permute({0, 2, 3, 1})).permute({0, 3, 1, 2});
+    const auto x = norm->forward(conv1x1_in(precision_, *expand, features).permute({0, 2, 3, 1})).permute({0, 3, 1, 2});
     return torch::tanh(to_rgb->forward(torch::gelu(x)));
 }
 

@@ -61,11 +61,11 @@ torch::Tensor JbuImpl::kernels(const torch::Tensor& g) {
     k = k / k.sum(1, true).clamp_min(1e-7);
     // fixup_proj's layers one by one, so that its two products run in the step's precision (training
     // in bf16, CUDA in fp16); in fp32 the same calls as fixup_proj->forward.
-    const auto type = precision_ == Precision::fp32 ? g.scalar_type() : scalar_type(precision_);
-    auto hidden = torch::gelu(conv1x1_in(type, *fixup_proj[0]->as<torch::nn::Conv2d>(), torch::cat({k, g}, 1)));
+    auto hidden = torch::gelu(
+        conv1x1_in(precision_, *fixup_proj[0]->as<torch::nn::Conv2d>(), torch::cat({k, g}, 1)));
     hidden = fixup_proj[2]->as<torch::nn::Dropout2d>()->forward(hidden);
     // Not renormalised, as the reference.
-    return k + 0.1 * conv1x1_in(type, *fixup_proj[3]->as<torch::nn::Conv2d>(), hidden);
+    return k + 0.1 * conv1x1_in(precision_, *fixup_proj[3]->as<torch::nn::Conv2d>(), hidden);
 }
 
 torch::Tensor JbuImpl::pixel_major_kernels(const torch::Tensor& g, const torch::Tensor& temperature,
