@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config git ca-certificates curl
   libtorch-dev zlib1g-dev
-  libgdal-dev gdal-bin libproj-dev libgeos-dev libtbb-dev libboost-program-options-dev
+  libgdal-dev gdal-bin libproj-dev libgeos-dev libtbb-dev libboost-program-options-dev libsqlite3-dev
   doctest-dev
   # eval --confusion-png draws its labelled picture with cairo, in DejaVu Sans.
   libcairo2-dev fonts-dejavu-core

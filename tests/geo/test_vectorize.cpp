@@ -6,7 +6,9 @@
 #include <segearth/geo/vectorize.hpp>
 
 #include "geo/raster_factory.hpp"
+#include "geo/sql_rows.hpp"
 #include "support/test_paths.hpp"
+#include "vectorize/vector_output.hpp"
 
 #include <gdal_alg.h>
 #include <ogrsf_frmts.h>
@@ -159,6 +161,84 @@ TEST_CASE("without clean-up, polygon counts and areas per class equal gdal_polyg
     auto plain = open_vector(dir / "no_index.gpkg");
     CHECK_FALSE(plain->GetLayerByName("building")->TestCapability(OLCFastSpatialFilter));
     CHECK(summarize(*plain->GetLayerByName("building")).count == reference.at(1).first);
+}
+
+TEST_CASE("the GeoPackage index filled in one pass equals GDAL's own and keeps indexing later edits") {
+    using segearth::test::sql_rows;
+    const auto dir = scratch_dir("vectorize_rtree");
+    const auto raster = class_raster(dir / "classes.tif", 300, 220, blobs(3, 300, 220));
+    vectorize(raster, (dir / "ours.gpkg").string(), with_strips(64));
+    VectorizeOptions gdal_index = with_strips(64);
+    gdal_index.layer_creation_options = {"SPATIAL_INDEX=YES"};  // GDAL's own (deferred) index
+    vectorize(raster, (dir / "gdal.gpkg").string(), gdal_index);
+    const auto ours = (dir / "ours.gpkg").string(), gdal = (dir / "gdal.gpkg").string();
+    for (const std::string name : {"building", "water"}) {
+        CAPTURE(name);
+        const std::string rtree = "rtree_" + name + "_geom";
+        const auto entries = sql_rows(ours, "SELECT id, minx, maxx, miny, maxy FROM " + rtree + " ORDER BY id");
+        CHECK(entries.size() == sql_rows(ours, "SELECT count(*) FROM " + name).at(0).at(0));
+        CHECK(entries == sql_rows(gdal, "SELECT id, minx, maxx, miny, maxy FROM " + rtree + " ORDER BY id"));
+        CHECK(segearth::test::rtree_check(ours, rtree) == "ok");
+        const std::string triggers = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = '" + name +
+                                     "' ORDER BY name";
+        const auto trigger_names = [&](const std::string& file) {
+            std::vector<std::string> names;
+            Dataset ds(GDALDataset::Open(file.c_str(), GDAL_OF_VECTOR));
+            OGRLayer* result = ds->ExecuteSQL(triggers.c_str(), nullptr, nullptr);
+            for (auto& f : *result) names.push_back(f->GetFieldAsString(0));
+            ds->ReleaseResultSet(result);
+            return names;
+        };
+        const auto ours_triggers = trigger_names(ours), gdal_triggers = trigger_names(gdal);
+        CHECK(ours_triggers.size() >= 6);  // insert, 4 updates, delete; the feature counts'
+        CHECK(ours_triggers == gdal_triggers);
+    }
+    // The insert trigger is back: a polygon added later (here by GDAL, as QGIS would) is indexed.
+    long long added = 0;
+    {
+        Dataset ds(GDALDataset::Open(ours.c_str(), GDAL_OF_VECTOR | GDAL_OF_UPDATE));
+        OGRLayer* layer = ds->GetLayerByName("building");
+        OGRFeature feature(layer->GetLayerDefn());
+        OGRGeometry* square = nullptr;
+        OGRGeometryFactory::createFromWkt("MULTIPOLYGON (((10 20, 11 20, 11 21, 10 21, 10 20)))", nullptr, &square);
+        feature.SetGeometryDirectly(square);
+        REQUIRE(layer->CreateFeature(&feature) == OGRERR_NONE);
+        added = feature.GetFID();
+    }
+    CHECK(sql_rows(ours, "SELECT minx, maxx, miny, maxy FROM rtree_building_geom WHERE id = " + std::to_string(added)) ==
+          std::vector<std::vector<double>>{{10, 11, 20, 21}});
+    CHECK(segearth::test::rtree_check(ours, "rtree_building_geom") == "ok");
+}
+
+TEST_CASE("past its envelope limit a layer is indexed by GDAL's trigger, with the same entries") {
+    const auto dir = scratch_dir("vectorize_rtree_limit");
+    OGRSpatialReference utm;
+    utm.importFromEPSG(25832);
+    const auto write_squares = [&](const fs::path& path, size_t limit) {
+        VectorOutput out(path.string(), "GPKG", {}, false, false, {});
+        if (limit) out.limit_one_pass_index(limit);
+        OGRLayer* layer = out.create_layer("squares", &utm, false);
+        out.begin_writing();
+        for (int i = 0; i < 40; ++i) {
+            OGRFeature feature(layer->GetLayerDefn());
+            const double x = 346000.25 + 3.5 * (i % 7), y = 5648000.75 - 2.5 * i;
+            OGRPolygon square;
+            OGRLinearRing ring;
+            for (const auto& [dx, dy] : {std::pair{0, 0}, {1, 0}, {1, 1}, {0, 1}, {0, 0}}) ring.addPoint(x + dx, y + dy);
+            square.addRing(&ring);
+            feature.SetGeometryDirectly(OGRGeometryFactory::forceToMultiPolygon(square.clone()));
+            out.write(layer, feature);
+        }
+        out.finish();
+        out.publish();
+        return path.string();
+    };
+    const auto one_pass = write_squares(dir / "one_pass.gpkg", 0);
+    const auto by_trigger = write_squares(dir / "by_trigger.gpkg", 10);
+    const std::string entries = "SELECT id, minx, maxx, miny, maxy FROM rtree_squares_geom ORDER BY id";
+    CHECK(segearth::test::sql_rows(one_pass, entries).size() == 40);
+    CHECK(segearth::test::sql_rows(by_trigger, entries) == segearth::test::sql_rows(one_pass, entries));
+    CHECK(segearth::test::rtree_check(by_trigger, "rtree_squares_geom") == "ok");
 }
 
 TEST_CASE("strip-streamed polygonizing equals whole-raster polygonizing at every strip height") {

@@ -11,6 +11,7 @@
 #include <cpl_vsi.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 
 namespace segearth::geo {
@@ -24,6 +25,18 @@ std::string extension_of(const std::string& driver) {
     if (driver == "ESRI Shapefile") return ".shp";
     return ".gpkg";
 }
+
+// SQL's quoting of a text and of a name.
+std::string quoted_with(const std::string& text, char quote) {
+    std::string out(1, quote);
+    for (char c : text) {
+        out += c;
+        if (c == quote) out += c;
+    }
+    return out + quote;
+}
+std::string sql_text(const std::string& text) { return quoted_with(text, '\''); }
+std::string sql_name(const std::string& name) { return quoted_with(name, '"'); }
 
 bool has_option(const std::vector<std::string>& options, const std::string& key) {
     for (const auto& o : options)
@@ -90,24 +103,42 @@ OGRLayer* VectorOutput::create_layer(const std::string& name, const OGRSpatialRe
     if (dataset_->GetLayerByName(name.c_str()))
         throw UsageError(path_ + " already has a layer '" + name + "': choose a prefix with -nln or use --overwrite");
     // A GeoPackage's spatial index, unless the user chose (-lco SPATIAL_INDEX=...), is made before the
-    // first feature: its R-tree then grows with each insert, while later strips are polygonized,
-    // instead of being built after the last one (GDAL 3.6 defers it to closing the file, a serial
-    // tail as long as a third of the run).
-    const bool index_first = dataset_->GetDriver() && EQUAL(dataset_->GetDriver()->GetDescription(), "GPKG") &&
-                             !has_option(layer_options_, "SPATIAL_INDEX");
+    // first feature and filled in one pass when the file is finished (rtree_bulk_load.hpp): GDAL 3.6
+    // would otherwise fill it one SQLite insert per polygon, the slowest part of a vectorize. GDAL
+    // 3.7 and later fill their deferred index in one pass themselves.
+    const bool one_pass_index = dataset_->GetDriver() &&
+                                EQUAL(dataset_->GetDriver()->GetDescription(), "GPKG") &&
+                                !has_option(layer_options_, "SPATIAL_INDEX") &&
+                                std::atoi(GDALVersionInfo("VERSION_NUM")) < GDAL_COMPUTE_VERSION(3, 7, 0);
     auto layer_options = layer_options_;
-    if (index_first) layer_options.push_back("SPATIAL_INDEX=NO");
+    if (one_pass_index) layer_options.push_back("SPATIAL_INDEX=NO");
     GdalStringList options(layer_options);
     CPLErrorReset();
     OGRLayer* layer = dataset_->CreateLayer(name.c_str(), const_cast<OGRSpatialReference*>(srs), wkbMultiPolygon,
                                              options.get());
     if (!layer) throw write_error(path_, "create layer '" + name + "' in", last_gdal_error("?"));
-    if (index_first) {
-        const std::string sql = "SELECT CreateSpatialIndex('" + std::string(layer->GetName()) + "', '" +
-                                layer->GetGeometryColumn() + "')";
-        dataset_->ReleaseResultSet(dataset_->ExecuteSQL(sql.c_str(), nullptr, nullptr));
+    if (one_pass_index) {
+        const std::string table = layer->GetName(), column = layer->GetGeometryColumn();
+        execute("SELECT CreateSpatialIndex(" + sql_text(table) + ", " + sql_text(column) + ")",
+                "index layer '" + name + "' in");
         if (!layer->TestCapability(OLCFastSpatialFilter))
             throw write_error(path_, "index layer '" + name + "' in", last_gdal_error("?"));
+        // GDAL made the R-tree, its triggers and its gpkg_extensions row; only the insert trigger,
+        // which would fill it polygon by polygon, is set aside until finish().
+        OnePassIndex index{"rtree_" + table + "_" + column, {}, {}};
+        const std::string trigger = index.rtree + "_insert";
+        OGRLayer* rows = dataset_->ExecuteSQL(
+            ("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = " + sql_text(trigger)).c_str(), nullptr,
+            nullptr);
+        if (rows) {
+            if (std::unique_ptr<OGRFeature> row(rows->GetNextFeature()); row) index.trigger_sql = row->GetFieldAsString(0);
+            dataset_->ReleaseResultSet(rows);
+        }
+        // A GDAL whose trigger has another name keeps its own way of filling the index.
+        if (!index.trigger_sql.empty()) {
+            execute("DROP TRIGGER " + sql_name(trigger), "index layer '" + name + "' in");
+            one_pass_indexes_[layer] = std::move(index);
+        }
     }
     written_[layer->GetName()] = 0;
     const auto add = [&](const char* field, OGRFieldType type, int width = 0) {
@@ -135,6 +166,37 @@ void VectorOutput::begin_writing() {
 void VectorOutput::write(OGRLayer* layer, OGRFeature& feature) {
     if (layer->CreateFeature(&feature) != OGRERR_NONE) throw write_error(path_, "write a polygon to", last_gdal_error("?"));
     ++written_[layer->GetName()];
+    const auto indexed = one_pass_indexes_.find(layer);
+    if (indexed == one_pass_indexes_.end()) return;
+    // What the trigger would store: nothing for an empty geometry, else its envelope.
+    const OGRGeometry* geometry = feature.GetGeometryRef();
+    if (!geometry || geometry->IsEmpty()) return;
+    OGREnvelope e;
+    geometry->getEnvelope(&e);
+    auto& entries = indexed->second.entries;
+    entries.push_back(rtree_entry(feature.GetFID(), e.MinX, e.MaxX, e.MinY, e.MaxY));
+    if (entries.size() > one_pass_index_limit_) {
+        index_by_trigger(layer, indexed->second);
+        one_pass_indexes_.erase(indexed);
+    }
+}
+
+void VectorOutput::execute(const std::string& sql, const std::string& what) {
+    CPLErrorReset();
+    dataset_->ReleaseResultSet(dataset_->ExecuteSQL(sql.c_str(), nullptr, nullptr));
+    if (CPLGetLastErrorType() >= CE_Failure) throw write_error(path_, what, last_gdal_error("?"));
+}
+
+// Too many polygons to keep their envelopes: the index gets the ones written so far from the
+// table, and its trigger back for the rest.
+void VectorOutput::index_by_trigger(OGRLayer* layer, OnePassIndex& index) {
+    const std::string geometry = sql_name(layer->GetGeometryColumn());
+    execute("INSERT INTO " + sql_name(index.rtree) + " SELECT " + sql_name(layer->GetFIDColumn()) + ", ST_MinX(" +
+                geometry + "), ST_MaxX(" + geometry + "), ST_MinY(" + geometry + "), ST_MaxY(" + geometry +
+                ") FROM " + sql_name(layer->GetName()) + " WHERE " + geometry + " NOT NULL AND NOT ST_IsEmpty(" +
+                geometry + ")",
+            "index");
+    execute(index.trigger_sql, "index");
 }
 
 void VectorOutput::finish() {
@@ -143,6 +205,9 @@ void VectorOutput::finish() {
         throw write_error(path_, "write", last_gdal_error("?"));
     dataset_.reset();  // closes: flushes SQLite
     if (CPLGetLastErrorType() >= CE_Failure) throw write_error(path_, "finish", last_gdal_error("?"));
+    for (auto& [layer, index] : one_pass_indexes_)
+        bulk_load_rtree(file_.temporary(), index.rtree, std::move(index.entries), index.trigger_sql);
+    one_pass_indexes_.clear();
 
     const std::unique_ptr<GDALDataset> back(GDALDataset::Open(file_.temporary().c_str(), GDAL_OF_VECTOR));
     if (!back) throw write_error(path_, "finish", "what was written cannot be read back: " + last_gdal_error("?"));

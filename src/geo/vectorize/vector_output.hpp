@@ -4,6 +4,8 @@
 // .shx, .prj, .cpg) are written and renamed alongside, the .shp last.
 #pragma once
 
+#include "vectorize/rtree_bulk_load.hpp"
+
 #include <segearth/output_set.hpp>
 #include <segearth/temporary_output.hpp>
 
@@ -46,13 +48,29 @@ public:
     void check_publishable() const override;
     const std::string& path() const override { return path_; }
 
+    /// Past this many polygons in one layer, its spatial index is filled as GDAL 3.6 fills it (one
+    /// SQLite insert each, through the trigger) instead of in one pass at finish(): that many
+    /// envelopes (24 bytes each) are kept in memory until then. Tests lower it.
+    void limit_one_pass_index(size_t polygons) { one_pass_index_limit_ = polygons; }
+
 private:
+    // A GeoPackage layer whose R-tree is filled in one pass by finish(): its insert trigger is set
+    // aside meanwhile, and every polygon's envelope kept.
+    struct OnePassIndex {
+        std::string rtree, trigger_sql;
+        std::vector<RtreeEntry> entries;
+    };
+    void execute(const std::string& sql, const std::string& what);
+    void index_by_trigger(OGRLayer* layer, OnePassIndex& index);
+
     std::string path_;
     TemporaryOutput file_;
     std::vector<std::unique_ptr<TemporaryOutput>> companions_;
     std::vector<std::string> layer_options_;
     std::unique_ptr<GDALDataset> dataset_;
     std::map<std::string, long long> written_;  // features per created layer, by the driver's name for it
+    std::map<OGRLayer*, OnePassIndex> one_pass_indexes_;
+    size_t one_pass_index_limit_ = size_t{1} << 22;  // 4 million polygons, 100 MB
     bool shapefile_ = false, replace_ = false, in_transaction_ = false;
 };
 
