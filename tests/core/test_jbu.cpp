@@ -179,7 +179,7 @@ TEST_CASE("the fused upsample + pad backward equals the gradient through interpo
 
 TEST_CASE("the fused inference step equals upsample + pad then adaptive_conv, channels last") {
     torch::manual_seed(11);
-    // Channel counts around the 16-channel block, widths around the 6-pixel tile and the border
+    // Channel counts around the 16- and 32-channel blocks, widths around the 6-pixel tile and the border
     // pairs, sources smaller than the 9 x 9 folded window (the general path), non-square sources,
     // batches, and windows other than 11 x 11.
     struct Shape {
@@ -187,7 +187,9 @@ TEST_CASE("the fused inference step equals upsample + pad then adaptive_conv, ch
     };
     for (const auto& s : std::vector<Shape>{{1, 1, 3, 3, 5},    {2, 13, 4, 7, 5},   {1, 24, 5, 3, 5},  {1, 40, 9, 6, 5},
                                             {2, 512, 7, 7, 5},  {1, 33, 14, 10, 5}, {2, 24, 12, 19, 5}, {1, 512, 14, 14, 5},
-                                            {1, 16, 9, 9, 5},   {1, 6, 4, 5, 2},    {2, 9, 3, 8, 1},    {1, 7, 10, 12, 3}}) {
+                                            {1, 16, 9, 9, 5},   {1, 6, 4, 5, 2},    {2, 9, 3, 8, 1},    {1, 7, 10, 12, 3},
+                                            // 32-channel blocks (AVX-512), then a 16-channel one and a tail
+                                            {1, 48, 10, 11, 5}, {2, 208, 9, 13, 5}, {1, 67, 11, 9, 5}}) {
         CAPTURE(s.c);
         CAPTURE(s.h);
         CAPTURE(s.w);
