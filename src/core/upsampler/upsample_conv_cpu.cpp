@@ -131,20 +131,24 @@ SEGEARTH_VECTOR_CLONES void fold_kernel_9(const float* k, const float* wy, const
     }
 }
 
-// The hot loop, float, 9 x 9 windows: `Pairs` pixel pairs x 16 channels. src points at the first
-// pair's window (row 0, column 0, first channel); pair p's window starts p columns later. kp holds
-// the 2*Pairs pixels' K' (win x lanes each, fold_kernel_9's layout); pixel j goes to out + j * C.
-template <int Pairs>
-SEGEARTH_VECTOR_CLONES void conv_tile_9(const float* src, int64_t row_stride, int64_t C, const float* kp,
-                                        float* out) {
-    constexpr int Px = 2 * Pairs, taps = folded_9;
-    v8f acc[Px][2] = {};
+// The hot loop, float, 9 x 9 windows: `Pairs` pixel pairs x 2 vectors of channels. src points at
+// the first pair's window (row 0, column 0, first channel); pair p's window starts p columns later.
+// kp holds the 2*Pairs pixels' K' (win x lanes each, fold_kernel_9's layout); pixel j goes to
+// out + j * C. Inlined into each instruction set's entry below.
+template <int VectorBytes, int Pairs>
+__attribute__((always_inline)) inline void conv_tile_9_in(const float* src, int64_t row_stride, int64_t C,
+                                                          const float* kp, float* out) {
+    // Declared here, not passed in: a template argument would lose the aligned(4) that allows
+    // unaligned loads (GCC drops attributes of template arguments).
+    typedef float V __attribute__((vector_size(VectorBytes), aligned(4)));
+    constexpr int Px = 2 * Pairs, taps = folded_9, n = VectorBytes / sizeof(float);
+    V acc[Px][2] = {};
     for (int a = 0; a < win; ++a) {
         const float* row = src + a * row_stride;
         const float* ka = kp + a * lanes;
 #pragma GCC unroll 16
         for (int q = 0; q < Pairs - 1 + win; ++q) {
-            const v8f v0 = SEGEARTH_LOAD8(row + q * C), v1 = SEGEARTH_LOAD8(row + q * C + 8);
+            const V v0 = *reinterpret_cast<const V*>(row + q * C), v1 = *reinterpret_cast<const V*>(row + q * C + n);
 #pragma GCC unroll 4
             for (int p = 0; p < Pairs; ++p) {
                 const int b = q - p;
@@ -159,45 +163,28 @@ SEGEARTH_VECTOR_CLONES void conv_tile_9(const float* src, int64_t row_stride, in
         }
     }
     for (int j = 0; j < Px; ++j) {
-        *reinterpret_cast<v8f*>(out + j * C) = acc[j][0];
-        *reinterpret_cast<v8f*>(out + j * C + 8) = acc[j][1];
+        *reinterpret_cast<V*>(out + j * C) = acc[j][0];
+        *reinterpret_cast<V*>(out + j * C + n) = acc[j][1];
     }
 }
 
+// 16 channels in 8-float vectors (12 accumulators: what AVX2's 16 registers hold), cloned per
+// instruction set.
+template <int Pairs>
+SEGEARTH_VECTOR_CLONES void conv_tile_9(const float* src, int64_t row_stride, int64_t C, const float* kp,
+                                        float* out) {
+    conv_tile_9_in<sizeof(v8f), Pairs>(src, row_stride, C, kp, out);
+}
+
 #if defined(__x86_64__) && defined(__GNUC__)
-// conv_tile_9 on 32 channels where the CPU has AVX-512: each of the 12 accumulators holds 16 floats
-// (of 32 registers), so every load, broadcast and multiply-add does twice the work of the 8-float
-// form, which the AVX2 machines' 16 registers need. Picked at run time, not by target_clones: the
-// tile's shape, not only its instructions, differs.
+// 32 channels where the CPU has AVX-512: each of the 12 accumulators holds 16 floats (of 32
+// registers), so every load, broadcast and multiply-add does twice the work. Picked at run time,
+// not by target_clones: the tile's shape, not only its instructions, differs.
 #define SEGEARTH_WIDE_TILE 1
 template <int Pairs>
 __attribute__((target("avx512f"))) void conv_tile_9_x32(const float* src, int64_t row_stride, int64_t C,
                                                         const float* kp, float* out) {
-    constexpr int Px = 2 * Pairs, taps = folded_9;
-    v16f acc[Px][2] = {};
-    for (int a = 0; a < win; ++a) {
-        const float* row = src + a * row_stride;
-        const float* ka = kp + a * lanes;
-#pragma GCC unroll 16
-        for (int q = 0; q < Pairs - 1 + win; ++q) {
-            const v16f v0 = SEGEARTH_LOAD16(row + q * C), v1 = SEGEARTH_LOAD16(row + q * C + 16);
-#pragma GCC unroll 4
-            for (int p = 0; p < Pairs; ++p) {
-                const int b = q - p;
-                if (b < 0 || b >= win) continue;
-#pragma GCC unroll 2
-                for (int e = 0; e < 2; ++e) {
-                    const float kv = ka[(2 * p + e) * taps + b];
-                    acc[2 * p + e][0] += kv * v0;
-                    acc[2 * p + e][1] += kv * v1;
-                }
-            }
-        }
-    }
-    for (int j = 0; j < Px; ++j) {
-        *reinterpret_cast<v16f*>(out + j * C) = acc[j][0];
-        *reinterpret_cast<v16f*>(out + j * C + 16) = acc[j][1];
-    }
+    conv_tile_9_in<sizeof(v16f), Pairs>(src, row_stride, C, kp, out);
 }
 
 bool has_avx512() {
