@@ -20,7 +20,9 @@
 // window row, each of the 11 source pixels in reach is loaded once (2 vectors) and multiplied by the
 // broadcast K' value of every tile pixel whose window holds it: 22 loads and 54 broadcasts per 108
 // FMAs. Pixel tiles outside, channel blocks inside, so the tile's K' (6 x 81 floats) stays in L1 and
-// its 9 x 11 source pixels (all channels) in L2 while the blocks go by.
+// its 9 x 11 source pixels (all channels) in L2 while the blocks go by. Where the CPU has AVX-512
+// the same tile takes 32 channels in 16-float accumulators (of its 32 registers), twice the work per
+// instruction; the 16-channel tile and the scalar path take the channels left over.
 //
 // K' itself (11 x 11 -> 9 x 9, ~2000 multiply-adds per pixel) runs vectorised on that path: each of
 // its rows, and each row of Wx, padded to 16 lanes (fold_kernel_9). Written scalar it cost as much as
