@@ -49,6 +49,16 @@ int64_t WindowSegmenter::minimum_side() const {
     return (upsampler_->step(0)->radius() / 2 + 1) * patch_size();
 }
 
+std::vector<JbuKernelMemory>* WindowSegmenter::kernel_memory() {
+    return options_.reuse_kernels && device().is_cpu() ? &kernel_memory_ : nullptr;
+}
+
+WindowSegmenter::KernelColumns WindowSegmenter::kernel_columns() const {
+    KernelColumns columns;
+    for (const auto& step : kernel_memory_) columns.computed += step.computed_columns, columns.reused += step.reused_columns;
+    return columns;
+}
+
 torch::Tensor WindowSegmenter::logits(const torch::Tensor& windows) {
     return logits_on_device(windows).to(torch::kCPU).contiguous();
 }
@@ -106,11 +116,11 @@ torch::Tensor WindowSegmenter::logits_of_padded(const torch::Tensor& x) {
         upsampler_->low_rank_pays(dense.patches)) {
         // Exact, on the span of the window's h*w features (JbuUpsampler::forward_low_rank): the
         // queries are projected onto the same basis, which keeps every dot product and norm.
-        auto low_rank = upsampler_->forward_low_rank(dense.patches, x);
+        auto low_rank = upsampler_->forward_low_rank(dense.patches, x, kernel_memory());
         features = std::move(low_rank.coefficients);
         queries = torch::bmm(queries, low_rank.basis);
     } else if (kind_ == UpsamplerKind::simfeatup) {
-        features = upsampler_->forward(dense.patches, x);
+        features = upsampler_->forward(dense.patches, x, kernel_memory());
     }
     if (kind_ == UpsamplerKind::bilinear) features = resize_bilinear(dense.patches, h, w);
     timings_.upsampler += watch.lap();

@@ -48,13 +48,13 @@ JbuImpl::JbuImpl(int64_t radius, int64_t guidance_channels, int64_t key_channels
                                             torch::nn::Dropout2d(0.1), conv1x1(taps, taps)));
 }
 
-torch::Tensor JbuImpl::kernels(const torch::Tensor& g) {
+torch::Tensor JbuImpl::kernels(const torch::Tensor& g, JbuKernelMemory* memory) {
     const int64_t side = 2 * radius_ + 1;
     const auto temperature = range_temp.exp().clamp(1e-4, 1e4);
     const auto spatial = spatial_kernel(sigma_spatial, side);
     const bool cpu_inference = !is_training() && !torch::GradMode::is_enabled() && g.device().is_cpu() &&
                                (g.scalar_type() == torch::kFloat || g.scalar_type() == torch::kDouble);
-    if (cpu_inference) return pixel_major_kernels(g, temperature, spatial);
+    if (cpu_inference) return pixel_major_kernels(g, temperature, spatial, memory);
     const auto keys = range_proj->forward(g);
     const auto range = torch::softmax(temperature * local_correlation(reflect_pad(keys, radius_), keys), 1);
     auto k = range * spatial;
@@ -68,28 +68,32 @@ torch::Tensor JbuImpl::kernels(const torch::Tensor& g) {
     return k + 0.1 * conv1x1_in(precision_, *fixup_proj[3]->as<torch::nn::Conv2d>(), hidden);
 }
 
-torch::Tensor JbuImpl::pixel_major_kernels(const torch::Tensor& g, const torch::Tensor& temperature,
-                                           const torch::Tensor& spatial) {
+torch::Tensor JbuImpl::range_keys(const torch::Tensor& g) {
+    // range_proj's 1x1 convolutions (3 -> 32 -> 32 channels, dropout off) as products over the
+    // pixels: 2.1 instead of 10 ms at 224 x 224 here, where libtorch's convolution pays its set-up.
+    const auto& key_in = range_proj[0]->as<torch::nn::Conv2d>();
+    const auto& key_out = range_proj[3]->as<torch::nn::Conv2d>();
+    auto key_hidden = torch::linear(g.permute({0, 2, 3, 1}), key_in->weight.flatten(1), key_in->bias);
+    torch::gelu_out(key_hidden, key_hidden);
+    return torch::linear(key_hidden, key_out->weight.flatten(1), key_out->bias).permute({0, 3, 1, 2}).contiguous();
+}
+
+torch::Tensor JbuImpl::kernel_columns(const torch::Tensor& g, const torch::Tensor& keys, int64_t c0, int64_t c1,
+                                      const torch::Tensor& temperature, const torch::Tensor& spatial) {
     const int64_t n = g.size(0), gc = g.size(1), h = g.size(2), w = g.size(3), taps = spatial.numel();
-    const auto guidance = g.contiguous();
-    torch::Tensor with_guidance = torch::empty({n, h, w, taps + gc}, g.options());  // [k, g] per pixel
+    const int64_t columns = c1 - c0;
+    const auto guidance = g.narrow(3, c0, columns).contiguous();
+    torch::Tensor with_guidance = torch::empty({n, h, columns, taps + gc}, g.options());  // [k, g] per pixel
     {
-        // range_proj's 1x1 convolutions (3 -> 32 -> 32 channels, dropout off) as products over the
-        // pixels: 2.1 instead of 10 ms at 224 x 224 here, where libtorch's convolution pays its set-up.
-        const auto& key_in = range_proj[0]->as<torch::nn::Conv2d>();
-        const auto& key_out = range_proj[3]->as<torch::nn::Conv2d>();
-        auto key_hidden = torch::linear(guidance.permute({0, 2, 3, 1}), key_in->weight.flatten(1), key_in->bias);
-        torch::gelu_out(key_hidden, key_hidden);
-        const auto keys = torch::linear(key_hidden, key_out->weight.flatten(1), key_out->bias)
-                              .permute({0, 3, 1, 2})
-                              .contiguous();
-        key_hidden.reset();
-        const auto correlation = local_correlation(reflect_pad(keys, radius_), keys);
+        // The reflection is the whole window's; the columns' taps read the padded keys around them.
+        const auto padded = columns == w ? reflect_pad(keys, radius_)
+                                         : reflect_pad(keys, radius_).narrow(3, c0, columns + 2 * radius_).contiguous();
+        const auto correlation = local_correlation(padded, columns == w ? keys : keys.narrow(3, c0, columns).contiguous());
         const auto s = spatial.flatten().to(g.scalar_type()).contiguous();
         AT_DISPATCH_FLOATING_TYPES(g.scalar_type(), "normalised_range_kernel", [&] {
             detail::normalised_range_kernel_cpu<scalar_t>(
                 correlation.data_ptr<scalar_t>(), temperature.item<scalar_t>(), s.data_ptr<scalar_t>(),
-                guidance.data_ptr<scalar_t>(), n, taps, gc, h * w, with_guidance.data_ptr<scalar_t>());
+                guidance.data_ptr<scalar_t>(), n, taps, gc, h * columns, with_guidance.data_ptr<scalar_t>());
         });
     }
     const auto& first = fixup_proj[0]->as<torch::nn::Conv2d>();
@@ -103,13 +107,65 @@ torch::Tensor JbuImpl::pixel_major_kernels(const torch::Tensor& g, const torch::
     auto k = torch::linear(hidden, second->weight.flatten(1).to(type), second->bias.to(type));
     hidden.reset();
     if (bf16) k = k.to(g.scalar_type());
-    k.mul_(0.1).add_(with_guidance.narrow(3, 0, taps));
-    return k.permute({0, 3, 1, 2});
+    return k.mul_(0.1).add_(with_guidance.narrow(3, 0, taps));
 }
 
-torch::Tensor JbuImpl::forward(const torch::Tensor& source, const torch::Tensor& guidance) {
+namespace {
+
+// The smallest shift s, 0 < s < w - 2r, with last[:, :, s:] == now[:, :, :w - s] exactly (both
+// (G, h, w)); 0 if there is none. Columns [r, w - s - r) of `now` then see through their windows
+// exactly what columns [r + s, w - r) of `last` saw, away from both windows' reflected borders.
+int64_t repeated_shift(const torch::Tensor& last, const torch::Tensor& now, int64_t radius) {
+    if (!last.defined() || last.sizes() != now.sizes() || last.scalar_type() != now.scalar_type()) return 0;
+    const int64_t w = now.size(2);
+    if (w <= 2 * radius + 1) return 0;
+    // Candidates first by one column (the columns of `last` equal to now's first), then whole.
+    const auto candidates = last.eq(now.narrow(2, 0, 1)).flatten(0, 1).all(0);
+    const auto* is_candidate = candidates.data_ptr<bool>();
+    for (int64_t s = 1; s < w - 2 * radius; ++s)
+        if (is_candidate[s] && torch::equal(last.narrow(2, s, w - s), now.narrow(2, 0, w - s))) return s;
+    return 0;
+}
+
+}  // namespace
+
+torch::Tensor JbuImpl::pixel_major_kernels(const torch::Tensor& g, const torch::Tensor& temperature,
+                                           const torch::Tensor& spatial, JbuKernelMemory* memory) {
+    const auto guidance = g.contiguous();
+    const auto keys = range_keys(guidance);
+    if (!memory) return kernel_columns(guidance, keys, 0, g.size(3), temperature, spatial).permute({0, 3, 1, 2});
+    const int64_t n = g.size(0), h = g.size(2), w = g.size(3), r = radius_;
+    if (memory->step != this || memory->precision != precision_) *memory = {};
+    auto out = torch::empty({n, h, w, spatial.numel()}, g.options());
+    for (int64_t b = 0; b < n; ++b) {
+        const auto now = guidance.narrow(0, b, 1), now_keys = keys.narrow(0, b, 1);
+        const auto last = b == 0 ? memory->guidance : guidance.narrow(0, b - 1, 1);
+        const auto last_kernels = b == 0 ? memory->kernels : out.narrow(0, b - 1, 1);
+        auto k = out.narrow(0, b, 1);
+        const int64_t s = last.defined() ? repeated_shift(last[0], now[0], r) : 0;
+        const auto compute = [&](int64_t c0, int64_t c1) {
+            k.narrow(2, c0, c1 - c0).copy_(kernel_columns(now, now_keys, c0, c1, temperature, spatial));
+            memory->computed_columns += c1 - c0;
+        };
+        if (s == 0) {
+            compute(0, w);
+            continue;
+        }
+        k.narrow(2, r, w - s - 2 * r).copy_(last_kernels.narrow(2, r + s, w - s - 2 * r));
+        memory->reused_columns += w - s - 2 * r;
+        compute(0, r);
+        compute(w - s - r, w);
+    }
+    memory->guidance = guidance.narrow(0, n - 1, 1);
+    memory->kernels = out.narrow(0, n - 1, 1);
+    memory->step = this;
+    memory->precision = precision_;
+    return out.permute({0, 3, 1, 2});
+}
+
+torch::Tensor JbuImpl::forward(const torch::Tensor& source, const torch::Tensor& guidance, JbuKernelMemory* memory) {
     const int64_t h2 = 2 * source.size(2), w2 = 2 * source.size(3);
-    const auto k = kernels(F::adaptive_avg_pool2d(guidance, F::AdaptiveAvgPool2dFuncOptions({h2, w2})));
+    const auto k = kernels(F::adaptive_avg_pool2d(guidance, F::AdaptiveAvgPool2dFuncOptions({h2, w2})), memory);
     return upsample_adaptive_conv(source, k);
 }
 
@@ -118,7 +174,19 @@ bool JbuUpsamplerImpl::low_rank_pays(const torch::Tensor& features) const {
            features.size(2) * features.size(3) + 1 < feature_dim_;
 }
 
-JbuUpsamplerImpl::LowRank JbuUpsamplerImpl::forward_low_rank(const torch::Tensor& features, const torch::Tensor& guidance) {
+namespace {
+
+// Each step's own memory, sized to the steps (jbu_one's four use one module, at four sizes).
+JbuKernelMemory* step_memory(std::vector<JbuKernelMemory>* memory, size_t steps, size_t index) {
+    if (!memory) return nullptr;
+    if (memory->size() != steps) memory->resize(steps);
+    return &(*memory)[index];
+}
+
+}  // namespace
+
+JbuUpsamplerImpl::LowRank JbuUpsamplerImpl::forward_low_rank(const torch::Tensor& features, const torch::Tensor& guidance,
+                                                             std::vector<JbuKernelMemory>* memory) {
     TORCH_CHECK(low_rank_pays(features), "forward_low_rank: for inference on features with h*w + 1 < ", feature_dim_,
                 " channels, got ", features.sizes());
     const int64_t n = features.size(0), c = features.size(1), h = features.size(2), w = features.size(3);
@@ -136,7 +204,7 @@ JbuUpsamplerImpl::LowRank JbuUpsamplerImpl::forward_low_rank(const torch::Tensor
     if (const int64_t rest = basis.size(2) % 16; rest != 0) basis = F::pad(basis, F::PadFuncOptions({0, 16 - rest}));
     const int64_t r = basis.size(2);
     auto u = torch::bmm(basis.transpose(1, 2), fixed).view({n, r, h, w});
-    for (auto& step : steps_) u = step->forward(u, guidance);
+    for (size_t i = 0; i < steps_.size(); ++i) u = steps_[i]->forward(u, guidance, step_memory(memory, steps_.size(), i));
     const auto projected_bias = torch::bmm(basis.transpose(1, 2), bias);  // (n, r, 1)
     return {u.add_(projected_bias.view({n, r, 1, 1})), basis};
 }
@@ -160,7 +228,8 @@ JbuUpsamplerImpl::JbuUpsamplerImpl(int64_t feature_dim, JbuArchitecture architec
                                  torch::nn::Sequential(torch::nn::Dropout2d(0.2), conv1x1(feature_dim, feature_dim)));
 }
 
-torch::Tensor JbuUpsamplerImpl::forward(const torch::Tensor& features, const torch::Tensor& guidance) {
+torch::Tensor JbuUpsamplerImpl::forward(const torch::Tensor& features, const torch::Tensor& guidance,
+                                        std::vector<JbuKernelMemory>* memory) {
     TORCH_CHECK(features.dim() == 4 && features.size(1) == feature_dim_, "the upsampler expects (N, ", feature_dim_,
                 ", h, w) features, got ", features.sizes());
     // The final fix-up, U16 + 0.1 * conv1x1(dropout(U16)), mixes channels (and drops whole channels in
@@ -172,7 +241,7 @@ torch::Tensor JbuUpsamplerImpl::forward(const torch::Tensor& features, const tor
     const auto& dropout = fixup_proj[0];
     const auto& conv = fixup_proj[1]->as<torch::nn::Conv2d>();
     auto u = features + 0.1 * F::conv2d(dropout->as<torch::nn::Dropout2d>()->forward(features), conv->weight);
-    for (auto& step : steps_) u = step->forward(u, guidance);
+    for (size_t i = 0; i < steps_.size(); ++i) u = steps_[i]->forward(u, guidance, step_memory(memory, steps_.size(), i));
     const auto bias = 0.1 * conv->bias.view({1, -1, 1, 1});
     // In place where no gradient is needed: u is 100 MB per 224 window.
     return torch::GradMode::is_enabled() ? u + bias : u.add_(bias);

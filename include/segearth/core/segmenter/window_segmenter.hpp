@@ -12,6 +12,7 @@
 #include <segearth/core/upsampler/jbu.hpp>
 
 #include <string>
+#include <vector>
 
 namespace segearth::core {
 
@@ -21,6 +22,10 @@ struct WindowSegmenterOptions {
     /// SimFeatUp on the span of the window's features where that has fewer channels (exact; CPU only:
     /// not yet measured on CUDA). false: always the full-width path.
     bool low_rank = true;
+    /// SimFeatUp on the CPU: each step's kernels of the columns a window shares with the window before
+    /// (the next one in a row of sliding windows) taken from that one (JbuKernelMemory; exact).
+    /// false: every window computes all of its own.
+    bool reuse_kernels = true;
 };
 
 class WindowSegmenter {
@@ -44,6 +49,11 @@ public:
     torch::Device device() const;
     const WindowSegmenterOptions& options() const { return options_; }
     const WindowTimings& timings() const { return timings_; }
+    /// The upsampler's kernel columns computed and reused so far (reuse_kernels), summed over its steps.
+    struct KernelColumns {
+        int64_t computed = 0, reused = 0;
+    };
+    KernelColumns kernel_columns() const;
     /// Puts earlier timings back: passes that were not the user's work (auto_batch's probes).
     void restore_timings(const WindowTimings& timings) { timings_ = timings; }
 
@@ -54,6 +64,7 @@ public:
 
 private:
     torch::Tensor logits_of_padded(const torch::Tensor& normalised);
+    std::vector<JbuKernelMemory>* kernel_memory();  // none where reuse_kernels is off or not on the CPU
 
     ClipModel clip_;
     torch::Tensor text_queries_;
@@ -61,6 +72,7 @@ private:
     JbuUpsampler upsampler_;
     WindowSegmenterOptions options_;
     WindowTimings timings_;
+    std::vector<JbuKernelMemory> kernel_memory_;  // the last window's kernels, per upsampler step
 };
 
 }  // namespace segearth::core

@@ -18,6 +18,22 @@
 
 namespace segearth::core {
 
+class JbuImpl;
+
+/// What one step keeps of the last window it computed kernels for, so that the next window, whose
+/// guidance repeats the last one's shifted left (overlapping sliding windows in a row), takes the
+/// kernels of the shared columns instead of computing them again: a pixel's kernel depends only on
+/// the guidance in its own (2r+1)^2 window, so away from both windows' reflected borders the values
+/// are the same. Found from the guidance itself (exact equality), never from positions, so any
+/// sequence of windows is safe. CPU inference only; one memory per step of one upsampler.
+struct JbuKernelMemory {
+    torch::Tensor guidance;  ///< (1, G, h, w): the last window's guidance at this step
+    torch::Tensor kernels;   ///< (1, h, w, T) pixel-major: its kernels
+    const JbuImpl* step = nullptr;
+    Precision precision = Precision::fp32;
+    int64_t computed_columns = 0, reused_columns = 0;  ///< window columns so far, for tests and benchmarks
+};
+
 /// One joint bilateral upsampling step: source (N, C, h, w) guided by an image -> (N, C, 2h, 2w).
 class JbuImpl : public torch::nn::Module {
 public:
@@ -26,12 +42,14 @@ public:
 
     int64_t radius() const { return radius_; }
 
-    torch::Tensor forward(const torch::Tensor& source, const torch::Tensor& guidance);
+    /// `memory`: this step's JbuKernelMemory across windows (CPU inference; elsewhere unused), or none.
+    torch::Tensor forward(const torch::Tensor& source, const torch::Tensor& guidance, JbuKernelMemory* memory = nullptr);
 
     /// The per-pixel kernels (N, taps, 2h, 2w) of one step, fix-up included (exposed for tests). For
     /// inference on the CPU (eval mode, no gradient) laid out pixel-major: an (N, 2h, 2w, taps) tensor
-    /// seen through a permuted view, the layout the fused upsample_adaptive_conv reads.
-    torch::Tensor kernels(const torch::Tensor& guidance_small);
+    /// seen through a permuted view, the layout the fused upsample_adaptive_conv reads; there `memory`
+    /// (if any) supplies the columns a window shares with the one before and keeps this one's.
+    torch::Tensor kernels(const torch::Tensor& guidance_small, JbuKernelMemory* memory = nullptr);
 
     /// bf16 or fp16: the kernel fix-up's two 1x1 convolutions, the step's largest matrix products,
     /// multiply in that format (accumulating in float32; the weights stay float32), on the CPU inference
@@ -48,7 +66,12 @@ private:
     // kernel and the normalisation in one pass over the correlations, then the fix-up's 1x1
     // convolutions as two matrix products over the pixels, with fewer full-size temporaries.
     torch::Tensor pixel_major_kernels(const torch::Tensor& g, const torch::Tensor& temperature,
-                                      const torch::Tensor& spatial);
+                                      const torch::Tensor& spatial, JbuKernelMemory* memory);
+    // Pixel-major kernels (N, h, c1 - c0, T) of columns [c0, c1) of windows with guidance g (N, G, h, w)
+    // and range keys `keys` (N, 32, h, w).
+    torch::Tensor kernel_columns(const torch::Tensor& g, const torch::Tensor& keys, int64_t c0, int64_t c1,
+                                 const torch::Tensor& temperature, const torch::Tensor& spatial);
+    torch::Tensor range_keys(const torch::Tensor& g);
 
     int64_t radius_;
     Precision precision_ = Precision::fp32;
@@ -69,7 +92,9 @@ public:
     explicit JbuUpsamplerImpl(int64_t feature_dim = 512, JbuArchitecture architecture = JbuArchitecture::one);
 
     /// features (N, C, h, w), guidance: the normalised window (N, 3, H, W) -> (N, C, 16h, 16w).
-    torch::Tensor forward(const torch::Tensor& features, const torch::Tensor& guidance);
+    /// `memory` as for forward_low_rank.
+    torch::Tensor forward(const torch::Tensor& features, const torch::Tensor& guidance,
+                          std::vector<JbuKernelMemory>* memory = nullptr);
 
     /// The same result in the span of the window's features (inference only). Every step applies one
     /// spatial operator, made from the image alone, to each channel alike, so forward(F) = Q U(Q^T F)
@@ -81,7 +106,10 @@ public:
     struct LowRank {
         torch::Tensor coefficients, basis;
     };
-    LowRank forward_low_rank(const torch::Tensor& features, const torch::Tensor& guidance);
+    /// `memory` (CPU inference): one JbuKernelMemory per step, kept by the caller from window to
+    /// window (resized here), or none.
+    LowRank forward_low_rank(const torch::Tensor& features, const torch::Tensor& guidance,
+                             std::vector<JbuKernelMemory>* memory = nullptr);
     /// Whether forward_low_rank saves work for these features: h*w + 1 < C, and inference.
     bool low_rank_pays(const torch::Tensor& features) const;
 
