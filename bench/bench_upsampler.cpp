@@ -2,7 +2,8 @@
 // 224 x 224 window (C = 512; 14 -> 28 -> 56 -> 112 -> 224), batch 1 and 4, 1 and 2 threads, against
 // the unfold+einsum formulation where that fits in memory; one JBU step's fused inference pass
 // against the separate upsample + pad and adaptive convolution; and the full jbu_one forward per
-// window with its peak extra memory, and against its exact low-rank form. Random weights.
+// window with its peak extra memory, against its exact low-rank form, and along a row of sliding windows
+// with and without the kernels they share. Random weights.
 //
 //   build/bench/bench_upsampler [--repeats N]
 #include <segearth/core/blas_runtime.hpp>
@@ -22,6 +23,7 @@
 #include <cstdio>
 #include <functional>
 #include <string>
+#include <vector>
 
 using namespace segearth::core;
 
@@ -108,6 +110,21 @@ int main(int argc, char** argv) {
         const double stack_low = best_seconds([&] { stack->forward_low_rank(features, window); }, repeats);
         std::printf("jbu_stack forward, one 224 x 224 window, 2 threads: full width %.0f ms, low rank %.0f ms (%.2fx)\n",
                     stack_full * 1e3, stack_low * 1e3, stack_full / stack_low);
+        // A row of 8 windows at the paper's stride (112) over one image, as segment slides them: each
+        // window alone, and with the kernels it shares with the one before taken from it (JbuKernelMemory).
+        const auto row = torch::randn({1, 3, 224, 224 + 7 * 112});
+        const auto slide = [&](JbuUpsampler& model, bool reuse) {
+            std::vector<JbuKernelMemory> memory;
+            for (int64_t i = 0; i < 8; ++i)
+                model->forward_low_rank(features, row.narrow(3, i * 112, 224).contiguous(), reuse ? &memory : nullptr);
+        };
+        for (auto* model : {&up, &stack}) {
+            const char* name = to_string((*model)->architecture());
+            const double alone = best_seconds([&] { slide(*model, false); }, repeats) / 8;
+            const double reusing = best_seconds([&] { slide(*model, true); }, repeats) / 8;
+            std::printf("%s low rank along a row of 8 windows (stride 112), 2 threads: %.0f ms per window alone, "
+                        "%.0f ms reusing the shared kernels (%.2fx)\n", name, alone * 1e3, reusing * 1e3, alone / reusing);
+        }
     }
 
     std::printf("\none JBU step's feature path for inference, C = %ld: x2 bicubic upsampling + reflection padding + "
