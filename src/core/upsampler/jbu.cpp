@@ -5,6 +5,7 @@
 #include <segearth/core/upsampler/adaptive_conv.hpp>
 #include <segearth/core/upsampler/upsample_conv.hpp>
 
+#include "linear_rows.hpp"
 #include "mixed_precision.hpp"
 #include "upsampler/range_kernel_cpu.hpp"
 #include "upsampler/window_checks.hpp"
@@ -102,9 +103,9 @@ torch::Tensor JbuImpl::kernel_columns(const torch::Tensor& g, const torch::Tenso
     // OpenBLAS runs these narrow products (121 outputs) far below its peak, oneDNN's bf16 does not.
     const bool bf16 = precision_ == Precision::bf16 && g.scalar_type() == torch::kFloat;
     const auto type = bf16 ? torch::kBFloat16 : g.scalar_type();
-    auto hidden = torch::linear(with_guidance.to(type), first->weight.flatten(1).to(type), first->bias.to(type));
+    auto hidden = linear_rows(with_guidance.to(type), first->weight.flatten(1).to(type), first->bias.to(type));
     torch::gelu_out(hidden, hidden);
-    auto k = torch::linear(hidden, second->weight.flatten(1).to(type), second->bias.to(type));
+    auto k = linear_rows(hidden, second->weight.flatten(1).to(type), second->bias.to(type));
     hidden.reset();
     if (bf16) k = k.to(g.scalar_type());
     return k.mul_(0.1).add_(with_guidance.narrow(3, 0, taps));
