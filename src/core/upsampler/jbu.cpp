@@ -10,6 +10,7 @@
 #include "upsampler/range_kernel_cpu.hpp"
 #include "upsampler/window_checks.hpp"
 
+#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
 namespace segearth::core {
@@ -79,17 +80,43 @@ torch::Tensor JbuImpl::range_keys(const torch::Tensor& g) {
     return torch::linear(key_hidden, key_out->weight.flatten(1), key_out->bias).permute({0, 3, 1, 2}).contiguous();
 }
 
-torch::Tensor JbuImpl::kernel_columns(const torch::Tensor& g, const torch::Tensor& keys, int64_t c0, int64_t c1,
-                                      const torch::Tensor& temperature, const torch::Tensor& spatial) {
-    const int64_t n = g.size(0), gc = g.size(1), h = g.size(2), w = g.size(3), taps = spatial.numel();
+namespace {
+
+// dst = base + 0.1 * fix over (N, h, columns, T): the fix-up's last step in one pass, written straight
+// into the kernels' destination (the window's or the reuse buffer's columns), a bf16 `fix` converted
+// as it is read. The same operations in the same order as fix * 0.1 + base.
+template <class T, class Fix>
+void add_fixup(const torch::Tensor& base, const torch::Tensor& fix, const torch::Tensor& dst) {
+    const int64_t h = dst.size(1), columns = dst.size(2), taps = dst.size(3);
+    TORCH_INTERNAL_ASSERT(fix.is_contiguous() && base.stride(3) == 1 && dst.stride(3) == 1);
+    const T* b = base.data_ptr<T>();
+    const Fix* f = fix.data_ptr<Fix>();
+    T* d = dst.data_ptr<T>();
+    at::parallel_for(0, dst.size(0) * h, 1, [&](int64_t begin, int64_t end) {
+        for (int64_t row = begin; row < end; ++row) {
+            const int64_t i = row / h, y = row % h;
+            for (int64_t x = 0; x < columns; ++x) {
+                const T* from = b + i * base.stride(0) + y * base.stride(1) + x * base.stride(2);
+                const Fix* fixed = f + (row * columns + x) * taps;
+                T* to = d + i * dst.stride(0) + y * dst.stride(1) + x * dst.stride(2);
+                for (int64_t t = 0; t < taps; ++t) to[t] = from[t] + T(0.1) * static_cast<T>(fixed[t]);
+            }
+        }
+    });
+}
+
+}  // namespace
+
+void JbuImpl::kernel_columns(const torch::Tensor& g, const torch::Tensor& padded_keys, int64_t c0, int64_t c1,
+                             const torch::Tensor& temperature, const torch::Tensor& spatial, const torch::Tensor& dst) {
+    const int64_t n = g.size(0), gc = g.size(1), h = g.size(2), w = g.size(3), taps = spatial.numel(), r = radius_;
     const int64_t columns = c1 - c0;
     const auto guidance = g.narrow(3, c0, columns).contiguous();
     torch::Tensor with_guidance = torch::empty({n, h, columns, taps + gc}, g.options());  // [k, g] per pixel
     {
         // The reflection is the whole window's; the columns' taps read the padded keys around them.
-        const auto padded = columns == w ? reflect_pad(keys, radius_)
-                                         : reflect_pad(keys, radius_).narrow(3, c0, columns + 2 * radius_).contiguous();
-        const auto correlation = local_correlation(padded, columns == w ? keys : keys.narrow(3, c0, columns).contiguous());
+        const auto padded = columns == w ? padded_keys : padded_keys.narrow(3, c0, columns + 2 * r).contiguous();
+        const auto correlation = local_correlation(padded, padded.narrow(2, r, h).narrow(3, r, columns).contiguous());
         const auto s = spatial.flatten().to(g.scalar_type()).contiguous();
         AT_DISPATCH_FLOATING_TYPES(g.scalar_type(), "normalised_range_kernel", [&] {
             detail::normalised_range_kernel_cpu<scalar_t>(
@@ -107,8 +134,10 @@ torch::Tensor JbuImpl::kernel_columns(const torch::Tensor& g, const torch::Tenso
     torch::gelu_out(hidden, hidden);
     auto k = linear_rows(hidden, second->weight.flatten(1).to(type), second->bias.to(type));
     hidden.reset();
-    if (bf16) k = k.to(g.scalar_type());
-    return k.mul_(0.1).add_(with_guidance.narrow(3, 0, taps));
+    AT_DISPATCH_FLOATING_TYPES(g.scalar_type(), "add_fixup", [&] {
+        if (bf16) add_fixup<scalar_t, c10::BFloat16>(with_guidance.narrow(3, 0, taps), k, dst);
+        else add_fixup<scalar_t, scalar_t>(with_guidance.narrow(3, 0, taps), k, dst);
+    });
 }
 
 namespace {
@@ -133,19 +162,23 @@ int64_t repeated_shift(const torch::Tensor& last, const torch::Tensor& now, int6
 torch::Tensor JbuImpl::pixel_major_kernels(const torch::Tensor& g, const torch::Tensor& temperature,
                                            const torch::Tensor& spatial, JbuKernelMemory* memory) {
     const auto guidance = g.contiguous();
-    const auto keys = range_keys(guidance);
-    if (!memory) return kernel_columns(guidance, keys, 0, g.size(3), temperature, spatial).permute({0, 3, 1, 2});
+    // Padded once for the window (the reflection is the whole window's), read by every column range.
+    const auto padded_keys = reflect_pad(range_keys(guidance), radius_);
     const int64_t n = g.size(0), h = g.size(2), w = g.size(3), r = radius_;
-    if (memory->step != this || memory->precision != precision_) *memory = {};
     auto out = torch::empty({n, h, w, spatial.numel()}, g.options());
+    if (!memory) {
+        kernel_columns(guidance, padded_keys, 0, w, temperature, spatial, out);
+        return out.permute({0, 3, 1, 2});
+    }
+    if (memory->step != this || memory->precision != precision_) *memory = {};
     for (int64_t b = 0; b < n; ++b) {
-        const auto now = guidance.narrow(0, b, 1), now_keys = keys.narrow(0, b, 1);
+        const auto now = guidance.narrow(0, b, 1), now_keys = padded_keys.narrow(0, b, 1);
         const auto last = b == 0 ? memory->guidance : guidance.narrow(0, b - 1, 1);
         const auto last_kernels = b == 0 ? memory->kernels : out.narrow(0, b - 1, 1);
         auto k = out.narrow(0, b, 1);
         const int64_t s = last.defined() ? repeated_shift(last[0], now[0], r) : 0;
         const auto compute = [&](int64_t c0, int64_t c1) {
-            k.narrow(2, c0, c1 - c0).copy_(kernel_columns(now, now_keys, c0, c1, temperature, spatial));
+            kernel_columns(now, now_keys, c0, c1, temperature, spatial, k.narrow(2, c0, c1 - c0));
             memory->computed_columns += c1 - c0;
         };
         if (s == 0) {
