@@ -5,6 +5,7 @@
 #include <segearth/stopwatch.hpp>
 
 #include <tbb/parallel_pipeline.h>
+#include <tbb/task_arena.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -397,10 +398,17 @@ StreamingStats segment_stream(core::WindowSegmenter& segmenter, const core::Deci
         }
     };
 
-    tbb::parallel_pipeline(
-        3, tbb::make_filter<void, RowJob*>(tbb::filter_mode::serial_in_order, read_stage) &
-               tbb::make_filter<RowJob*, EmitJob*>(tbb::filter_mode::serial_in_order, compute_stage) &
-               tbb::make_filter<EmitJob*, void>(tbb::filter_mode::serial_in_order, write_stage));
+    // On CUDA the stages overlap, so that reading and writing keep the card fed. On the CPU they run
+    // one after another on this thread: the model's OpenMP threads take every core, and a compute stage
+    // that TBB moved between threads ran each window on another OpenMP team, 1.45x slower for CLIP in
+    // bf16 (BENCHMARKS.md, "One thread for the pipeline on the CPU"); the overlap gained less than that.
+    tbb::task_arena arena(device.is_cpu() ? 1 : tbb::task_arena::automatic);
+    arena.execute([&] {
+        tbb::parallel_pipeline(
+            3, tbb::make_filter<void, RowJob*>(tbb::filter_mode::serial_in_order, read_stage) &
+                   tbb::make_filter<RowJob*, EmitJob*>(tbb::filter_mode::serial_in_order, compute_stage) &
+                   tbb::make_filter<EmitJob*, void>(tbb::filter_mode::serial_in_order, write_stage));
+    });
     stats.total_seconds = started.seconds();
     return stats;
 }
