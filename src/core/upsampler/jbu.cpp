@@ -107,8 +107,9 @@ void add_fixup(const torch::Tensor& base, const torch::Tensor& fix, const torch:
 
 }  // namespace
 
-void JbuImpl::kernel_columns(const torch::Tensor& g, const torch::Tensor& padded_keys, int64_t c0, int64_t c1,
-                             const torch::Tensor& temperature, const torch::Tensor& spatial, const torch::Tensor& dst) {
+void JbuImpl::kernel_columns(const torch::Tensor& g, const torch::Tensor& keys, const torch::Tensor& padded_keys,
+                             int64_t c0, int64_t c1, const torch::Tensor& temperature, const torch::Tensor& spatial,
+                             const torch::Tensor& dst) {
     const int64_t n = g.size(0), gc = g.size(1), h = g.size(2), w = g.size(3), taps = spatial.numel(), r = radius_;
     const int64_t columns = c1 - c0;
     const auto guidance = g.narrow(3, c0, columns).contiguous();
@@ -116,7 +117,7 @@ void JbuImpl::kernel_columns(const torch::Tensor& g, const torch::Tensor& padded
     {
         // The reflection is the whole window's; the columns' taps read the padded keys around them.
         const auto padded = columns == w ? padded_keys : padded_keys.narrow(3, c0, columns + 2 * r).contiguous();
-        const auto correlation = local_correlation(padded, padded.narrow(2, r, h).narrow(3, r, columns).contiguous());
+        const auto correlation = local_correlation(padded, columns == w ? keys : keys.narrow(3, c0, columns).contiguous());
         const auto s = spatial.flatten().to(g.scalar_type()).contiguous();
         AT_DISPATCH_FLOATING_TYPES(g.scalar_type(), "normalised_range_kernel", [&] {
             detail::normalised_range_kernel_cpu<scalar_t>(
@@ -163,22 +164,23 @@ torch::Tensor JbuImpl::pixel_major_kernels(const torch::Tensor& g, const torch::
                                            const torch::Tensor& spatial, JbuKernelMemory* memory) {
     const auto guidance = g.contiguous();
     // Padded once for the window (the reflection is the whole window's), read by every column range.
-    const auto padded_keys = reflect_pad(range_keys(guidance), radius_);
+    const auto keys = range_keys(guidance), padded_keys = reflect_pad(keys, radius_);
     const int64_t n = g.size(0), h = g.size(2), w = g.size(3), r = radius_;
     auto out = torch::empty({n, h, w, spatial.numel()}, g.options());
     if (!memory) {
-        kernel_columns(guidance, padded_keys, 0, w, temperature, spatial, out);
+        kernel_columns(guidance, keys, padded_keys, 0, w, temperature, spatial, out);
         return out.permute({0, 3, 1, 2});
     }
     if (memory->step != this || memory->precision != precision_) *memory = {};
     for (int64_t b = 0; b < n; ++b) {
-        const auto now = guidance.narrow(0, b, 1), now_keys = padded_keys.narrow(0, b, 1);
+        const auto now = guidance.narrow(0, b, 1), now_keys = keys.narrow(0, b, 1);
+        const auto now_padded = padded_keys.narrow(0, b, 1);
         const auto last = b == 0 ? memory->guidance : guidance.narrow(0, b - 1, 1);
         const auto last_kernels = b == 0 ? memory->kernels : out.narrow(0, b - 1, 1);
         auto k = out.narrow(0, b, 1);
         const int64_t s = last.defined() ? repeated_shift(last[0], now[0], r) : 0;
         const auto compute = [&](int64_t c0, int64_t c1) {
-            kernel_columns(now, now_keys, c0, c1, temperature, spatial, k.narrow(2, c0, c1 - c0));
+            kernel_columns(now, now_keys, now_padded, c0, c1, temperature, spatial, k.narrow(2, c0, c1 - c0));
             memory->computed_columns += c1 - c0;
         };
         if (s == 0) {

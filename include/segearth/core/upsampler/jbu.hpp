@@ -67,11 +67,12 @@ private:
     // convolutions as two matrix products over the pixels, with fewer full-size temporaries.
     torch::Tensor pixel_major_kernels(const torch::Tensor& g, const torch::Tensor& temperature,
                                       const torch::Tensor& spatial, JbuKernelMemory* memory);
-    // Pixel-major kernels of columns [c0, c1) of windows with guidance g (N, G, h, w) and range keys
-    // reflection-padded by the radius (N, 32, h + 2r, w + 2r), written into dst (N, h, c1 - c0, T; its
-    // last axis contiguous).
-    void kernel_columns(const torch::Tensor& g, const torch::Tensor& padded_keys, int64_t c0, int64_t c1,
-                        const torch::Tensor& temperature, const torch::Tensor& spatial, const torch::Tensor& dst);
+    // Pixel-major kernels of columns [c0, c1) of windows with guidance g (N, G, h, w), range keys `keys`
+    // (N, 32, h, w) and the same reflection-padded by the radius (N, 32, h + 2r, w + 2r), written into
+    // dst (N, h, c1 - c0, T; its last axis contiguous).
+    void kernel_columns(const torch::Tensor& g, const torch::Tensor& keys, const torch::Tensor& padded_keys,
+                        int64_t c0, int64_t c1, const torch::Tensor& temperature, const torch::Tensor& spatial,
+                        const torch::Tensor& dst);
     torch::Tensor range_keys(const torch::Tensor& g);
 
     int64_t radius_;
